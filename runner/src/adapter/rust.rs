@@ -1,0 +1,241 @@
+//! Rust test binaries: built by cargo, listed with `--list`, one spawned
+//! process per test with `--exact`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::RunError;
+use crate::events::TestId;
+use crate::spawn::{self, ChildSpec, Exit, Limits};
+
+/// One built test binary.
+#[derive(Clone, Debug)]
+pub(crate) struct TestBinary {
+    /// `package::target`, as shown in reports.
+    pub(crate) id: String,
+    /// The executable.
+    pub(crate) path: PathBuf,
+    /// The package's directory: the test's working directory, as under
+    /// `cargo test`.
+    pub(crate) package_dir: PathBuf,
+}
+
+/// A group of tests that run in order on one worker: the tests of one
+/// module of one binary.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    pub(crate) binary: usize,
+    pub(crate) tests: Vec<TestId>,
+}
+
+/// The built and listed suite.
+#[derive(Debug)]
+pub(crate) struct RustSuite {
+    pub(crate) binaries: Vec<TestBinary>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) ignored: usize,
+    pub(crate) filtered_out: usize,
+}
+
+impl RustSuite {
+    pub(crate) fn selected(&self) -> usize {
+        self.groups.iter().map(|g| g.tests.len()).sum()
+    }
+
+    /// The command that runs one test of this suite.
+    pub(crate) fn test_command(&self, group: &Group, test: &TestId) -> ChildSpec {
+        let binary = &self.binaries[group.binary];
+        ChildSpec::new(&binary.path, &binary.package_dir)
+            .args(["--exact", test.name.as_str(), "--nocapture", "--test-threads", "1"])
+            .envs([("CARGO_MANIFEST_DIR".to_owned(), binary.package_dir.display().to_string())])
+    }
+}
+
+/// Whether a finished test process really ran the one test it was given
+/// (an exit code of 0 with zero tests run means the name matched nothing).
+pub(crate) fn ran_one_test(output: &str) -> bool {
+    output.contains("running 1 test")
+}
+
+#[derive(Deserialize)]
+struct Artifact {
+    reason: String,
+    #[serde(default)]
+    target: Option<Target>,
+    #[serde(default)]
+    profile: Option<Profile>,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+    #[serde(default)]
+    manifest_path: Option<PathBuf>,
+    #[serde(default)]
+    package_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    test: bool,
+}
+
+/// Builds the test binaries of `packages` in `workspace` and lists their
+/// tests, keeping those whose name contains any of `filters` (all if none).
+pub(crate) async fn discover(
+    workspace: &Path,
+    packages: &[String],
+    features: &[String],
+    filters: &[String],
+    limits: &Limits,
+) -> Result<RustSuite, RunError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = ChildSpec::new(cargo, workspace)
+        .args(["test", "--no-run", "--message-format", "json-render-diagnostics"]);
+    for p in packages {
+        build = build.arg("--package").arg(p);
+    }
+    if !features.is_empty() {
+        build = build.arg("--features").arg(features.join(","));
+    }
+    let done = spawn::run(&build, limits, None)
+        .await
+        .map_err(|source| RunError::Spawn { command: build.display(), source })?;
+    let output = String::from_utf8_lossy(&done.output);
+    match done.exit {
+        Exit::Code(0) => {}
+        Exit::Interrupted => return Err(RunError::Interrupted),
+        exit => {
+            return Err(RunError::Discover {
+                what: format!("`{}` {}", build.display(), describe_exit(exit)),
+                output: human_lines(&output),
+            });
+        }
+    }
+    let binaries = parse_artifacts(&output);
+
+    let listings = futures_util::future::try_join_all(binaries.iter().map(|b| list(b, limits))).await?;
+    let mut groups = Vec::new();
+    let (mut ignored, mut filtered_out) = (0, 0);
+    for (index, (binary, (tests, ignored_tests))) in binaries.iter().zip(listings).enumerate() {
+        ignored += ignored_tests.len();
+        let mut by_module: BTreeMap<String, Vec<TestId>> = BTreeMap::new();
+        for name in tests {
+            if ignored_tests.contains(&name) {
+                continue;
+            }
+            let id = TestId { binary: binary.id.clone(), name };
+            let shown = id.to_string();
+            if !filters.is_empty() && !filters.iter().any(|f| shown.contains(f.as_str())) {
+                filtered_out += 1;
+                continue;
+            }
+            let module = id.name.rsplit_once("::").map_or("", |(m, _)| m).to_owned();
+            by_module.entry(module).or_default().push(id);
+        }
+        groups.extend(by_module.into_values().map(|tests| Group { binary: index, tests }));
+    }
+    // Longest groups first: a free worker takes the next one, so the long
+    // ones start early and the short ones fill in at the end.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.tests.len()));
+    Ok(RustSuite { binaries, groups, ignored, filtered_out })
+}
+
+fn parse_artifacts(output: &str) -> Vec<TestBinary> {
+    let mut binaries: Vec<TestBinary> = output
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str::<Artifact>(l).ok())
+        .filter(|a| a.reason == "compiler-artifact" && a.profile.as_ref().is_some_and(|p| p.test))
+        .filter_map(|a| {
+            let path = a.executable?;
+            let package_dir = a.manifest_path?.parent()?.to_owned();
+            let package = a.package_id.as_deref().map(package_name).unwrap_or_default();
+            let target = a.target?.name;
+            Some(TestBinary { id: format!("{package}::{target}"), path, package_dir })
+        })
+        .collect();
+    binaries.sort_by(|a, b| a.id.cmp(&b.id));
+    binaries.dedup_by(|a, b| a.path == b.path);
+    binaries
+}
+
+/// `path+file:///work/x/examples/shop#0.1.0` or `registry+…#shop@0.1.0` →
+/// `shop`.
+fn package_name(package_id: &str) -> String {
+    let fragment = package_id.rsplit_once('#').map_or(package_id, |(_, f)| f);
+    match fragment.split_once('@') {
+        Some((name, _)) => name.to_owned(),
+        None => {
+            let path = package_id.rsplit_once('#').map_or(package_id, |(p, _)| p);
+            path.rsplit('/').next().unwrap_or(path).to_owned()
+        }
+    }
+}
+
+/// Lists `binary`'s tests: all of them, and those marked `#[ignore]`.
+async fn list(binary: &TestBinary, limits: &Limits) -> Result<(Vec<String>, Vec<String>), RunError> {
+    let all = list_with(binary, &[], limits).await?;
+    let ignored = list_with(binary, &["--ignored"], limits).await?;
+    Ok((all, ignored))
+}
+
+async fn list_with(binary: &TestBinary, extra: &[&str], limits: &Limits) -> Result<Vec<String>, RunError> {
+    let spec = ChildSpec::new(&binary.path, &binary.package_dir).args(["--list", "--format", "terse"]).args(extra.iter().copied());
+    let done = spawn::run(&spec, limits, None)
+        .await
+        .map_err(|source| RunError::Spawn { command: spec.display(), source })?;
+    let output = String::from_utf8_lossy(&done.output);
+    match done.exit {
+        Exit::Code(0) => Ok(output.lines().filter_map(|l| l.strip_suffix(": test")).map(str::to_owned).collect()),
+        Exit::Interrupted => Err(RunError::Interrupted),
+        exit => Err(RunError::Discover {
+            what: format!("listing the tests of {} {}", binary.id, describe_exit(exit)),
+            output: output.into_owned(),
+        }),
+    }
+}
+
+fn describe_exit(exit: Exit) -> String {
+    match exit {
+        Exit::Code(c) => format!("exited with code {c}"),
+        Exit::Signal(s) => format!("was killed by {}", spawn::signal_name(s)),
+        Exit::TimedOut => "timed out".to_owned(),
+        Exit::Interrupted => "was interrupted".to_owned(),
+    }
+}
+
+/// Cargo's output without its JSON lines: the human-readable diagnostics.
+fn human_lines(output: &str) -> String {
+    output.lines().filter(|l| !l.starts_with('{')).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_come_from_package_ids() {
+        assert_eq!(package_name("path+file:///work/main/examples/shop#0.1.0"), "shop");
+        assert_eq!(package_name("path+file:///work/main/examples/shop#shopx@0.1.0"), "shopx");
+        assert_eq!(package_name("registry+https://github.com/rust-lang/crates.io-index#serde@1.0.0"), "serde");
+    }
+
+    #[test]
+    fn artifacts_keep_test_executables_only() {
+        let out = r#"   Compiling shop v0.1.0
+{"reason":"compiler-artifact","package_id":"path+file:///w/shop#0.1.0","manifest_path":"/w/shop/Cargo.toml","target":{"name":"shop"},"profile":{"test":false},"executable":null}
+{"reason":"compiler-artifact","package_id":"path+file:///w/shop#0.1.0","manifest_path":"/w/shop/Cargo.toml","target":{"name":"it"},"profile":{"test":true},"executable":"/w/target/debug/deps/it-abc"}
+{"reason":"build-finished","success":true}"#;
+        let b = parse_artifacts(out);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].id, "shop::it");
+        assert_eq!(b[0].path, Path::new("/w/target/debug/deps/it-abc"));
+        assert_eq!(b[0].package_dir, Path::new("/w/shop"));
+        assert_eq!(human_lines(out), "   Compiling shop v0.1.0");
+    }
+}

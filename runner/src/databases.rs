@@ -1,0 +1,439 @@
+//! The run's databases: templates built once, clones made concurrently,
+//! every one of them dropped at the end.
+//!
+//! Every database is recorded in [`Databases::created`] *before* the
+//! backend is asked to create it, so teardown drops whatever exists,
+//! however far provisioning got (drops are idempotent).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use cloner::naming::{self, Role, RunId};
+use cloner::redact::Redactor;
+use cloner::{Cloner, Connection, Migration};
+use futures_util::future::join_all;
+use tokio::sync::Semaphore;
+
+use crate::backends;
+use crate::config::{AliasConfig, CommandLine, Config, Located};
+use crate::context::Context;
+use crate::error::RunError;
+use crate::events::{AliasSummary, Event, LeftBehind};
+use crate::spawn::{self, ChildSpec, Exit};
+
+/// One alias's databases.
+#[derive(Debug)]
+struct AliasDbs {
+    config: AliasConfig,
+    /// `None` for a mirror.
+    cloner: Option<Arc<dyn Cloner>>,
+    /// The alias this one mirrors (an index into `Databases::aliases`).
+    mirror_of: Option<usize>,
+    migrations: Vec<Migration>,
+    template: Option<Connection>,
+    /// Worker `n`'s connection is at `n - 1`.
+    clones: Vec<Connection>,
+}
+
+/// A database this run asked a backend to create.
+#[derive(Debug)]
+struct Created {
+    alias: usize,
+    name: String,
+    template: bool,
+}
+
+/// All databases of one run.
+#[derive(Debug)]
+pub(crate) struct Databases {
+    run_id: RunId,
+    aliases: Vec<AliasDbs>,
+    created: Mutex<Vec<Created>>,
+    config_dir: PathBuf,
+}
+
+impl Databases {
+    /// Opens a cloner per alias and reads its migrations. `backend`
+    /// overrides every alias's backend (the `--db` flag).
+    pub(crate) fn plan(config: &Config, backend: Option<&str>, run_id: RunId) -> Result<Databases, RunError> {
+        let mut aliases: Vec<AliasDbs> = Vec::new();
+        let mut cloners: HashMap<(String, Option<String>), Arc<dyn Cloner>> = HashMap::new();
+        for alias in &config.aliases {
+            if let Some(target) = &alias.mirror {
+                let index = aliases.iter().position(|a| &a.config.alias == target).expect("config orders mirrors after their target");
+                aliases.push(AliasDbs {
+                    config: alias.clone(),
+                    cloner: None,
+                    mirror_of: Some(index),
+                    migrations: Vec::new(),
+                    template: None,
+                    clones: Vec::new(),
+                });
+                continue;
+            }
+            let chosen = match backend {
+                Some(b) => Located { value: b.to_owned(), at: Default::default() },
+                None => alias
+                    .backend
+                    .clone()
+                    .or_else(|| config.backend.clone())
+                    .unwrap_or_else(|| Located { value: "sqlite".to_owned(), at: Default::default() }),
+            };
+            let key = (chosen.value.clone(), alias.url.clone());
+            let cloner = match cloners.get(&key) {
+                Some(c) => Arc::clone(c),
+                None => {
+                    let c = backends::open(&chosen, alias.url.as_deref(), &config.backends, &config.dir, &config.path)?;
+                    cloners.insert(key, Arc::clone(&c));
+                    c
+                }
+            };
+            let migrations = match &alias.migrations {
+                Some(dir) => read_migrations(config, alias, dir, &chosen.value)?,
+                None => Vec::new(),
+            };
+            aliases.push(AliasDbs {
+                config: alias.clone(),
+                cloner: Some(cloner),
+                mirror_of: None,
+                migrations,
+                template: None,
+                clones: Vec::new(),
+            });
+        }
+        Ok(Databases { run_id, aliases, created: Mutex::new(Vec::new()), config_dir: config.dir.clone() })
+    }
+
+    /// A summary of each alias for the run's header: backend, server,
+    /// version. Asking for the version is also the first contact with each
+    /// server, so an unreachable one fails here, before anything is made.
+    pub(crate) async fn describe(&self) -> Result<Vec<AliasSummary>, RunError> {
+        let mut out = Vec::new();
+        for a in &self.aliases {
+            let summary = match (&a.cloner, a.mirror_of) {
+                (Some(cloner), _) => {
+                    let version = cloner.server_version().await.map_err(|source| RunError::Backend {
+                        alias: Some(a.config.alias.clone()),
+                        op: "reach the database server",
+                        source,
+                    })?;
+                    AliasSummary {
+                        alias: a.config.alias.clone(),
+                        backend: cloner.backend().to_owned(),
+                        server: format!("{} ({version})", cloner.server_label()),
+                        mirror_of: None,
+                    }
+                }
+                (None, Some(target)) => AliasSummary {
+                    alias: a.config.alias.clone(),
+                    backend: String::new(),
+                    server: String::new(),
+                    mirror_of: Some(self.aliases[target].config.alias.clone()),
+                },
+                (None, None) => unreachable!("an alias is either backed or a mirror"),
+            };
+            out.push(summary);
+        }
+        Ok(out)
+    }
+
+    /// Builds every template, in dependency order: create, migrate, run the
+    /// setup command, seal.
+    pub(crate) async fn build_templates(&mut self, ctx: &Context) -> Result<(), RunError> {
+        for index in 0..self.aliases.len() {
+            if ctx.stopping() {
+                return Err(RunError::Interrupted);
+            }
+            let Some(cloner) = self.aliases[index].cloner.clone() else { continue };
+            let started = Instant::now();
+            let alias = self.aliases[index].config.alias.clone();
+            let name = naming::database_name(&self.aliases[index].config.base_name, &self.run_id, Role::Template, cloner.max_name_len());
+            self.record(index, &name, true);
+            let backend_error = |op, source| RunError::Backend { alias: Some(alias.clone()), op, source };
+            let connection = cloner
+                .create_template(&name, &self.aliases[index].migrations)
+                .await
+                .map_err(|e| backend_error("build the template", e))?;
+            ctx.redactor_add(&connection);
+            self.aliases[index].template = Some(connection);
+            if let Some(setup) = self.aliases[index].config.setup.clone() {
+                self.run_setup(index, &setup, ctx).await?;
+            }
+            cloner.seal_template(&name).await.map_err(|e| backend_error("seal the template", e))?;
+            ctx.send(Event::TemplateReady { alias, name, duration: started.elapsed() });
+        }
+        Ok(())
+    }
+
+    async fn run_setup(&self, index: usize, setup: &CommandLine, ctx: &Context) -> Result<(), RunError> {
+        let alias = &self.aliases[index];
+        let template = alias.template.as_ref().expect("template was just built");
+        let mut env = vec![
+            ("DATABASE_URL".to_owned(), template.url.clone()),
+            ("PARACLONE_RUN_ID".to_owned(), self.run_id.to_string()),
+            ("PARACLONE_PHASE".to_owned(), "setup".to_owned()),
+        ];
+        for other in &self.aliases {
+            if let Some(t) = self.resolve(other).template.as_ref() {
+                env.push((alias_variable(&other.config.alias), t.url.clone()));
+            }
+        }
+        env.extend(template.extra_env.iter().cloned());
+        env.extend(mapped_env(&alias.config, template, 0));
+        let spec = match setup {
+            CommandLine::Shell(script) => ChildSpec::new("sh", &self.config_dir).arg("-c").arg(script),
+            CommandLine::Argv(argv) => ChildSpec::new(&argv[0], &self.config_dir).args(&argv[1..]),
+        }
+        .envs(env);
+        let done = spawn::run(&spec, &ctx.limits(None), None)
+            .await
+            .map_err(|source| RunError::Spawn { command: spec.display(), source })?;
+        let status = match done.exit {
+            Exit::Code(0) => return Ok(()),
+            Exit::Interrupted => return Err(RunError::Interrupted),
+            Exit::Code(c) => format!("exited with code {c}"),
+            Exit::Signal(s) => format!("was killed by {}", spawn::signal_name(s)),
+            Exit::TimedOut => "timed out".to_owned(),
+        };
+        Err(RunError::Setup {
+            alias: alias.config.alias.clone(),
+            command: ctx.redact(&spec.display()),
+            status,
+            output: ctx.redact(&String::from_utf8_lossy(&done.output)),
+        })
+    }
+
+    /// Makes `workers` clones of every template, all at once, at most each
+    /// backend's concurrency hint at a time per backend. With `share` no
+    /// clone is made and every worker uses the template (a debug switch that
+    /// shows what isolation prevents).
+    pub(crate) async fn make_clones(&mut self, workers: usize, share: bool, ctx: &Context) -> Result<usize, RunError> {
+        if share {
+            for a in self.aliases.iter_mut().filter(|a| a.cloner.is_some()) {
+                let template = a.template.clone().expect("templates are built before cloning");
+                a.clones = vec![template; workers];
+            }
+            return Ok(0);
+        }
+        let mut semaphores: HashMap<usize, Arc<Semaphore>> = HashMap::new();
+        let mut jobs = Vec::new();
+        for (index, a) in self.aliases.iter().enumerate() {
+            let Some(cloner) = &a.cloner else { continue };
+            // One semaphore per cloner instance, shared by the aliases that
+            // use the same server.
+            let key = Arc::as_ptr(cloner) as *const () as usize;
+            let permits = Arc::clone(semaphores.entry(key).or_insert_with(|| Arc::new(Semaphore::new(cloner.concurrency_hint().max(1)))));
+            let template = a.template.as_ref().expect("templates are built before cloning").name.clone();
+            for worker in 1..=workers {
+                let name = naming::database_name(&a.config.base_name, &self.run_id, Role::Worker(worker as u32), cloner.max_name_len());
+                self.record(index, &name, false);
+                let cloner = Arc::clone(cloner);
+                let permits = Arc::clone(&permits);
+                let template = template.clone();
+                let alias = a.config.alias.clone();
+                jobs.push(async move {
+                    // Clones already started finish (so teardown can drop
+                    // them); clones not yet started are skipped on a stop.
+                    let _permit = permits.acquire().await.expect("semaphore is never closed");
+                    if ctx.stopping() {
+                        return (index, worker, Err(None));
+                    }
+                    let result = cloner.clone_database(&template, &name).await;
+                    if result.is_ok() {
+                        ctx.send(Event::CloneReady { alias: alias.clone(), worker, name });
+                    }
+                    (index, worker, result.map_err(Some))
+                });
+            }
+        }
+        let mut made = 0;
+        let mut first_error = None;
+        let results = join_all(jobs).await;
+        for a in &mut self.aliases {
+            if a.cloner.is_some() {
+                a.clones = Vec::with_capacity(workers);
+            }
+        }
+        let mut sorted = results;
+        sorted.sort_by_key(|(index, worker, _)| (*index, *worker));
+        for (index, _worker, result) in sorted {
+            match result {
+                Ok(connection) => {
+                    ctx.redactor_add(&connection);
+                    self.aliases[index].clones.push(connection);
+                    made += 1;
+                }
+                Err(Some(source)) if first_error.is_none() => {
+                    first_error = Some(RunError::Backend { alias: Some(self.aliases[index].config.alias.clone()), op: "clone the template", source });
+                }
+                Err(_) => {}
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None if ctx.stopping() => Err(RunError::Interrupted),
+            None => Ok(made),
+        }
+    }
+
+    /// The environment of worker `worker` (1-based): the contract documented
+    /// in the README.
+    pub(crate) fn worker_env(&self, worker: usize, workers: usize) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("PARACLONE_WORKER".to_owned(), worker.to_string()),
+            ("PARACLONE_WORKERS".to_owned(), workers.to_string()),
+            ("PARACLONE_RUN_ID".to_owned(), self.run_id.to_string()),
+        ];
+        let default = self.aliases.iter().position(|a| a.config.alias == "default").unwrap_or(0);
+        for (index, a) in self.aliases.iter().enumerate() {
+            let connection = &self.resolve(a).clones[worker - 1];
+            if index == default {
+                env.push(("DATABASE_URL".to_owned(), connection.url.clone()));
+            }
+            env.push((alias_variable(&a.config.alias), connection.url.clone()));
+            env.extend(connection.extra_env.iter().cloned());
+            env.extend(mapped_env(&a.config, connection, worker));
+        }
+        env
+    }
+
+    /// Drops every database this run created, clones first (concurrently),
+    /// then templates. Returns how many were dropped and what could not be.
+    pub(crate) async fn teardown(&self, ctx: &Context) -> (usize, Vec<LeftBehind>) {
+        let created = std::mem::take(&mut *self.created.lock().expect("not poisoned"));
+        let (templates, clones): (Vec<_>, Vec<_>) = created.into_iter().partition(|c| c.template);
+        let mut dropped = 0;
+        let mut left = Vec::new();
+        for batch in [clones, templates] {
+            let results = join_all(batch.iter().map(|c| async move {
+                let cloner = self.aliases[c.alias].cloner.as_ref().expect("only backed aliases create databases");
+                (c, cloner.drop_database(&c.name).await)
+            }))
+            .await;
+            for (c, result) in results {
+                match result {
+                    Ok(()) => dropped += 1,
+                    Err(e) => left.push(LeftBehind {
+                        alias: self.aliases[c.alias].config.alias.clone(),
+                        name: c.name.clone(),
+                        reason: ctx.redact(&crate::error_chain(&e)),
+                    }),
+                }
+            }
+        }
+        (dropped, left)
+    }
+
+    pub(crate) fn run_id(&self) -> &RunId {
+        &self.run_id
+    }
+
+    /// Aliases with databases of their own (not mirrors).
+    pub(crate) fn backed_aliases(&self) -> usize {
+        self.aliases.iter().filter(|a| a.cloner.is_some()).count()
+    }
+
+    fn record(&self, alias: usize, name: &str, template: bool) {
+        self.created.lock().expect("not poisoned").push(Created { alias, name: name.to_owned(), template });
+    }
+
+    fn resolve<'a>(&'a self, alias: &'a AliasDbs) -> &'a AliasDbs {
+        alias.mirror_of.map_or(alias, |i| &self.aliases[i])
+    }
+}
+
+fn read_migrations(config: &Config, alias: &AliasConfig, dir: &Located<String>, backend: &str) -> Result<Vec<Migration>, RunError> {
+    let path = config.dir.join(dir.value.replace("{backend}", backend));
+    let error = |source| RunError::Migrations {
+        config: config.path.clone(),
+        at: dir.at,
+        alias: alias.alias.clone(),
+        dir: path.clone(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+        .map_err(error)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(error(std::io::Error::new(std::io::ErrorKind::NotFound, "it holds no *.sql file")));
+    }
+    files
+        .iter()
+        .map(|f| {
+            let sql = std::fs::read_to_string(f).map_err(error)?;
+            Ok(Migration { name: file_name(f), sql })
+        })
+        .collect()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// `DATABASE_URL_<ALIAS>`: the alias upper-cased, `-` as `_`.
+pub(crate) fn alias_variable(alias: &str) -> String {
+    format!("DATABASE_URL_{}", alias.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// The alias's `env` table with placeholders filled from `connection`.
+fn mapped_env(alias: &AliasConfig, connection: &Connection, worker: usize) -> Vec<(String, String)> {
+    alias.env.iter().map(|(k, v)| (k.clone(), fill_placeholders(v, connection, worker))).collect()
+}
+
+/// Replaces `{url}`, `{name}`, `{host}`, `{port}`, `{user}`, `{password}`,
+/// `{path}` and `{worker}`; a part the connection lacks becomes empty.
+pub(crate) fn fill_placeholders(template: &str, c: &Connection, worker: usize) -> String {
+    let path = c.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    template
+        .replace("{url}", &c.url)
+        .replace("{name}", &c.name)
+        .replace("{host}", c.host.as_deref().unwrap_or(""))
+        .replace("{port}", &c.port.map(|p| p.to_string()).unwrap_or_default())
+        .replace("{user}", c.user.as_deref().unwrap_or(""))
+        .replace("{password}", c.password.as_deref().unwrap_or(""))
+        .replace("{path}", &path)
+        .replace("{worker}", &worker.to_string())
+}
+
+/// Adds a connection's secrets to a redactor.
+pub(crate) fn add_secrets(redactor: &mut Redactor, connection: &Connection) {
+    if let Some(p) = &connection.password {
+        redactor.add(p.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection() -> Connection {
+        Connection {
+            url: "postgres://u:pw@h:5432/db_w1".to_owned(),
+            name: "db_w1".to_owned(),
+            host: Some("h".to_owned()),
+            port: Some(5432),
+            user: Some("u".to_owned()),
+            password: Some("pw".to_owned()),
+            path: None,
+            extra_env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(
+            fill_placeholders("{user}@{host}:{port}/{name} w{worker} {path}|{password}", &connection(), 3),
+            "u@h:5432/db_w1 w3 |pw"
+        );
+    }
+
+    #[test]
+    fn alias_variables_are_upper_case() {
+        assert_eq!(alias_variable("other-db"), "DATABASE_URL_OTHER_DB");
+    }
+}

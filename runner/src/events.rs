@@ -1,0 +1,254 @@
+//! The closed set of events a run reports, and the data they carry.
+//!
+//! The pipeline sends these; the reporter is their only consumer and the
+//! only code that writes to the terminal.
+
+use std::time::Duration;
+
+/// A test, as the run knows it: the binary (or suite) it belongs to and its
+/// name within it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TestId {
+    /// The binary, as `package::target` (`shop::it`).
+    pub binary: String,
+    /// The test's full name within the binary (`orders::places_an_order`).
+    pub name: String,
+}
+
+impl std::fmt::Display for TestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.binary, self.name)
+    }
+}
+
+/// How one test ended. A failing test is an outcome, not an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It passed.
+    Passed,
+    /// It failed: the test process exited with this code.
+    Failed {
+        /// The exit code (101 is a Rust test's panic).
+        code: i32,
+    },
+    /// A signal ended it (a crash: abort, segfault).
+    Signalled {
+        /// The signal's name (`SIGSEGV`).
+        signal: String,
+    },
+    /// It ran past the time limit and was killed.
+    TimedOut {
+        /// The limit.
+        limit: Duration,
+    },
+    /// The run was interrupted while it ran.
+    Interrupted,
+    /// It could not be started.
+    SpawnFailed {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// Whether this counts as a pass.
+    pub fn is_pass(&self) -> bool {
+        matches!(self, Outcome::Passed)
+    }
+}
+
+/// A phase of the run, timed separately in the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Building the templates.
+    Template,
+    /// Making the clones.
+    Clone,
+    /// Building and listing the tests (overlaps template and clone).
+    Discover,
+    /// Running the tests.
+    Run,
+    /// Dropping databases.
+    Teardown,
+}
+
+impl Phase {
+    /// The phase's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Template => "template",
+            Phase::Clone => "clone",
+            Phase::Discover => "build",
+            Phase::Run => "run",
+            Phase::Teardown => "teardown",
+        }
+    }
+}
+
+/// One database alias of the run, as reported when the run starts.
+#[derive(Clone, Debug)]
+pub struct AliasSummary {
+    /// The alias.
+    pub alias: String,
+    /// Its backend's name.
+    pub backend: String,
+    /// The server (password redacted) and its version.
+    pub server: String,
+    /// The alias it mirrors, if it is a mirror.
+    pub mirror_of: Option<String>,
+}
+
+/// A database that could not be dropped at teardown.
+#[derive(Clone, Debug)]
+pub struct LeftBehind {
+    /// The alias it belongs to.
+    pub alias: String,
+    /// Its name.
+    pub name: String,
+    /// Why the drop failed (redacted).
+    pub reason: String,
+}
+
+/// Why a run stopped early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelReason {
+    /// Ctrl-C or SIGTERM.
+    Signal,
+    /// A second Ctrl-C: no more grace period.
+    SecondSignal,
+    /// `--failfast` and a test failed.
+    FailFast,
+    /// The databases or the build failed.
+    SetupFailed,
+}
+
+/// Counts and times of a finished run.
+#[derive(Clone, Debug, Default)]
+pub struct RunStats {
+    /// Workers (slots) used.
+    pub workers: usize,
+    /// Clones made, over all aliases.
+    pub clones: usize,
+    /// Whether isolation was off (`--share-database`).
+    pub shared_database: bool,
+    /// Tests selected to run.
+    pub selected: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Failed, crashed, timed out or could not be started.
+    pub failed: usize,
+    /// Marked `#[ignore]` in the suite, not run.
+    pub ignored: usize,
+    /// Not matched by the filters.
+    pub filtered_out: usize,
+    /// Selected but not run (interrupted, fail-fast).
+    pub not_run: usize,
+    /// The slowest tests, slowest first.
+    pub slowest: Vec<(TestId, Duration)>,
+    /// Time per phase, in pipeline order.
+    pub phases: Vec<(Phase, Duration)>,
+    /// Wall time of the whole run.
+    pub total: Duration,
+    /// Databases dropped at teardown.
+    pub dropped: usize,
+    /// Databases that could not be dropped.
+    pub left_behind: Vec<LeftBehind>,
+    /// Set if the run was cancelled.
+    pub cancelled: Option<CancelReason>,
+}
+
+/// Everything the reporter hears about.
+#[derive(Debug)]
+pub enum Event {
+    /// The run has a plan.
+    RunStarted {
+        /// The run's id (part of every database name).
+        run_id: String,
+        /// Workers.
+        workers: usize,
+        /// The databases.
+        aliases: Vec<AliasSummary>,
+    },
+    /// A phase began.
+    PhaseStarted {
+        /// Which.
+        phase: Phase,
+        /// How many steps it has (clones, tests), if known.
+        steps: usize,
+    },
+    /// A template is ready to be cloned.
+    TemplateReady {
+        /// Its alias.
+        alias: String,
+        /// Its database name.
+        name: String,
+        /// How long building it took.
+        duration: Duration,
+    },
+    /// One clone is ready.
+    CloneReady {
+        /// Its alias.
+        alias: String,
+        /// The worker it belongs to.
+        worker: usize,
+        /// Its database name.
+        name: String,
+    },
+    /// A phase ended.
+    PhaseFinished {
+        /// Which.
+        phase: Phase,
+        /// How long it took.
+        duration: Duration,
+    },
+    /// The tests are built and listed.
+    TestsDiscovered {
+        /// Test binaries (or suites).
+        binaries: usize,
+        /// Tests selected to run.
+        selected: usize,
+        /// Groups they were put in.
+        groups: usize,
+    },
+    /// A test started on a worker.
+    TestStarted {
+        /// Which.
+        test: TestId,
+        /// On which worker.
+        worker: usize,
+    },
+    /// A test has run longer than the slow threshold.
+    TestSlow {
+        /// Which.
+        test: TestId,
+        /// On which worker.
+        worker: usize,
+        /// How long so far.
+        elapsed: Duration,
+    },
+    /// A test ended.
+    TestFinished {
+        /// Which.
+        test: TestId,
+        /// On which worker.
+        worker: usize,
+        /// How.
+        outcome: Outcome,
+        /// How long it ran.
+        duration: Duration,
+        /// Its output, stdout and stderr merged, passwords redacted.
+        output: String,
+    },
+    /// The run is stopping early.
+    RunCancelling {
+        /// Why.
+        reason: CancelReason,
+        /// Tests still running, being stopped.
+        running: usize,
+    },
+    /// The run is over.
+    RunFinished {
+        /// Its counts and times.
+        stats: RunStats,
+    },
+}

@@ -1,0 +1,48 @@
+//! paraclone's runner: build the test database once, clone it once per
+//! worker, run the suite on spawned worker processes each bound to its own
+//! clones, and drop every database afterwards, whatever happens.
+//!
+//! Why: database-backed suites are slow in serial and painful in parallel.
+//! Tools either share one database (tests interfere), replay migrations in
+//! every worker (slow), or clone one database after another (slow, and the
+//! clones leak when a run is killed). The runner builds the template once,
+//! asks a backend ([`cloner::Cloner`]) to clone it for all workers at once,
+//! and gives each spawned test process its clone through the environment.
+//!
+//! The library's API is synchronous: make [`RunOptions`] from a
+//! [`config::Config`], call [`Runner::execute`] with a callback that gets
+//! every [`Event`] (hand them to a [`Reporter`]), and read the [`RunStats`].
+//! The `paraclone` binary (`src/main.rs`) is a thin command line over it.
+//!
+//! The runner never issues SQL: it talks to databases only through
+//! `dyn Cloner`.
+
+mod adapter;
+mod backends;
+mod context;
+mod databases;
+mod error;
+mod events;
+mod reporter;
+mod run;
+mod spawn;
+
+pub mod config;
+
+pub use backends::compiled as compiled_backends;
+pub use error::{RunError, exit_code};
+pub use events::{AliasSummary, CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, TestId};
+pub use reporter::{Reporter, ReporterOptions};
+pub use run::{RunOptions, Runner};
+
+/// An error and its causes on one line, `outer: inner: innermost`.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

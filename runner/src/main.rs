@@ -1,0 +1,124 @@
+//! The `paraclone` command: parses the command line, runs, sets the exit
+//! code. All printing goes through the runner's reporter.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use runner::config::{self, Parallel};
+use runner::{CancelReason, Reporter, ReporterOptions, RunError, RunOptions, Runner, exit_code};
+
+/// Runs a database-backed test suite in parallel: builds the test database
+/// once, clones it for every worker, runs the tests in spawned processes
+/// (each with its own clone in DATABASE_URL), and drops every clone
+/// afterwards.
+#[derive(Debug, Parser)]
+#[command(name = "paraclone", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the test suite described by paraclone.toml.
+    ///
+    /// Exit codes: 0 all tests passed; 1 a test failed; 2 could not run
+    /// (config, database, build) or a database could not be dropped;
+    /// 130 interrupted.
+    Test(TestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct TestArgs {
+    /// Backend for every database alias, overriding the config
+    /// (sqlite, postgres, mysql, oracle).
+    #[arg(long, value_name = "BACKEND", env = "PARACLONE_DB")]
+    db: Option<String>,
+
+    /// Number of workers, each with its own clone: a number, or "auto" for
+    /// one per CPU core. Default: the config's run.parallel, else auto.
+    #[arg(long, short = 'j', value_name = "N|auto", value_parser = Parallel::parse, env = "PARACLONE_PARALLEL")]
+    parallel: Option<Parallel>,
+
+    /// Start no further test after the first failure.
+    #[arg(long)]
+    failfast: bool,
+
+    /// The config file. Default: paraclone.toml in this directory or the
+    /// nearest parent that has one.
+    #[arg(long, value_name = "PATH", env = "PARACLONE_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// Per-test time limit (e.g. "90s", "5m"); a test running longer is
+    /// killed and reported as timed out.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    timeout: Option<Duration>,
+
+    /// Print the output of passing tests too.
+    #[arg(long)]
+    show_output: bool,
+
+    /// Never draw a progress bar, print a line per test instead.
+    #[arg(long)]
+    no_progress: bool,
+
+    /// Debugging aid: make no clones, let every worker use the template.
+    /// Shows what isolation prevents; tests that share state will fail.
+    #[arg(long)]
+    share_database: bool,
+
+    /// Run only tests whose name contains one of these strings.
+    #[arg(value_name = "FILTER")]
+    filters: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Command::Test(args) = cli.command;
+    let mut reporter = Reporter::new(ReporterOptions {
+        progress: !args.no_progress && std::io::stderr().is_terminal() && std::io::stdout().is_terminal(),
+        show_output: args.show_output,
+    });
+    let code = match test(args, &mut reporter) {
+        Ok(code) => code,
+        Err(error) => {
+            reporter.report_error(&error);
+            error.exit_code()
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
+    let cwd = std::env::current_dir().map_err(RunError::Runtime)?;
+    let path = config::locate(args.config.as_deref(), &cwd)?;
+    let config = config::load(&path)?;
+    if let Some(db) = &args.db {
+        if !config::KNOWN_BACKENDS.contains(&db.as_str()) {
+            return Err(RunError::BadSetting {
+                config: PathBuf::from("--db"),
+                key: db.clone(),
+                message: format!("unknown backend (known: {})", config::KNOWN_BACKENDS.join(", ")),
+            });
+        }
+    }
+    let options = RunOptions {
+        config,
+        backend: args.db,
+        parallel: args.parallel,
+        failfast: args.failfast,
+        filters: args.filters,
+        share_database: args.share_database,
+        timeout: args.timeout,
+    };
+    let stats = Runner::new(options).execute(|event| reporter.report(&event))?;
+    Ok(match stats.cancelled {
+        Some(CancelReason::Signal | CancelReason::SecondSignal) => exit_code::INTERRUPTED,
+        _ if stats.failed > 0 => exit_code::TESTS_FAILED,
+        _ if !stats.left_behind.is_empty() || stats.selected == 0 => exit_code::COULD_NOT_RUN,
+        _ => exit_code::SUCCESS,
+    })
+}

@@ -1,0 +1,340 @@
+//! The reporter: the only code that writes to the terminal.
+//!
+//! It turns [`Event`]s into lines (plain, one per event worth seeing, when
+//! output is not a terminal), a progress bar (on a terminal), each failed
+//! test's output printed whole in one piece, and the final summary.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod progress;
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::time::Duration;
+
+use crate::error::RunError;
+use crate::events::{CancelReason, Event, Outcome, Phase, RunStats};
+
+use progress::Progress;
+
+/// How the reporter should behave.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReporterOptions {
+    /// Draw a progress bar (only sensible on a terminal).
+    pub progress: bool,
+    /// Print the output of passing tests too, not only of failures.
+    pub show_output: bool,
+}
+
+/// Renders a run's events. See the module doc.
+pub struct Reporter {
+    out: Box<dyn Write + Send>,
+    progress: Option<Progress>,
+    options: ReporterOptions,
+    running: usize,
+    finished: usize,
+    failed: usize,
+    failures: Vec<String>,
+}
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reporter").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl Reporter {
+    /// A reporter writing to stdout.
+    pub fn new(options: ReporterOptions) -> Reporter {
+        Reporter::to_writer(Box::new(std::io::stdout()), options)
+    }
+
+    /// A reporter writing to `out` (tests capture the output this way).
+    pub fn to_writer(out: Box<dyn Write + Send>, options: ReporterOptions) -> Reporter {
+        let progress = options.progress.then(Progress::new);
+        Reporter { out, progress, options, running: 0, finished: 0, failed: 0, failures: Vec::new() }
+    }
+
+    /// Handles one event.
+    pub fn report(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { run_id, workers, aliases } => {
+                let mut text = format!("{:>12} run {run_id} with {workers} worker{}\n", "Starting", plural(*workers));
+                for a in aliases {
+                    match &a.mirror_of {
+                        Some(target) => {
+                            let _ = writeln!(text, "{:>12} {}: mirror of {target}", "Database", a.alias);
+                        }
+                        None => {
+                            let _ = writeln!(text, "{:>12} {}: {}, {}", "Database", a.alias, a.backend, a.server);
+                        }
+                    }
+                }
+                self.print(&text);
+            }
+            Event::PhaseStarted { phase, steps } => {
+                if let Some(p) = &self.progress {
+                    match phase {
+                        Phase::Template => p.stage("template", 0),
+                        Phase::Clone => p.stage("cloning", *steps),
+                        Phase::Run => p.stage("testing", *steps),
+                        Phase::Teardown => p.stage("teardown", 0),
+                        Phase::Discover => {}
+                    }
+                }
+            }
+            Event::TemplateReady { alias, name, duration } => {
+                self.print(&format!("{:>12} {alias}: template {name} built in {}\n", "Template", secs(*duration)));
+            }
+            Event::CloneReady { .. } => {
+                if let Some(p) = &self.progress {
+                    p.inc();
+                }
+            }
+            Event::PhaseFinished { phase, duration } => {
+                if *phase == Phase::Discover {
+                    return;
+                }
+                if let Some(p) = &self.progress {
+                    p.message(format!("{} done in {}", phase.name(), secs(*duration)));
+                }
+            }
+            Event::TestsDiscovered { binaries, selected, groups } => {
+                self.print(&format!(
+                    "{:>12} {selected} test{} from {binaries} binar{} in {groups} group{}\n",
+                    "Running",
+                    plural(*selected),
+                    if *binaries == 1 { "y" } else { "ies" },
+                    plural(*groups)
+                ));
+            }
+            Event::TestStarted { .. } => {
+                self.running += 1;
+                self.update_progress();
+            }
+            Event::TestSlow { test, worker, elapsed } => {
+                self.print(&format!("{:>12} [>{}] w{worker} {test}\n", "SLOW", secs(*elapsed)));
+            }
+            Event::TestFinished { test, worker, outcome, duration, output } => {
+                self.running = self.running.saturating_sub(1);
+                self.finished += 1;
+                let (label, detail) = describe(outcome);
+                let pass = outcome.is_pass();
+                if !pass && *outcome != Outcome::Interrupted {
+                    self.failed += 1;
+                    self.failures.push(format!("{test}{detail}"));
+                }
+                let mut text = String::new();
+                if !pass || self.progress.is_none() || self.options.show_output {
+                    let _ = writeln!(text, "{label:>12} [{}] w{worker} {test}{detail}", secs(*duration));
+                }
+                if (!pass || self.options.show_output) && !output.is_empty() {
+                    let _ = writeln!(text, "{:-^72}", format!(" output of {test} "));
+                    text.push_str(output);
+                    if !output.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    let _ = writeln!(text, "{:-^72}", " end of output ");
+                }
+                if !text.is_empty() {
+                    // Printed in one piece: output of two tests never mixes.
+                    self.print(&text);
+                }
+                if let Some(p) = &self.progress {
+                    p.inc();
+                }
+                self.update_progress();
+            }
+            Event::RunCancelling { reason, running } => {
+                let why = match reason {
+                    CancelReason::Signal => "interrupted: stopping tests, then dropping databases (Ctrl-C again to skip the grace period)",
+                    CancelReason::SecondSignal => "interrupted again: killing tests now, then dropping databases",
+                    CancelReason::FailFast => "a test failed and --failfast is on: no further test starts",
+                    CancelReason::SetupFailed => "setup failed: stopping, then dropping databases",
+                };
+                self.print(&format!("{:>12} {why} ({running} running)\n", "Cancelling"));
+            }
+            Event::RunFinished { stats } => {
+                if let Some(p) = &self.progress {
+                    p.finish();
+                }
+                let summary = self.summary(stats);
+                self.print(&summary);
+            }
+        }
+    }
+
+    /// Prints an error that ended the run, with its causes and any hint.
+    pub fn report_error(&mut self, error: &RunError) {
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
+        let mut text = format!("error: {}\n", crate::error_chain(error));
+        if let Some(hint) = error.hint() {
+            let _ = writeln!(text, "hint: {hint}");
+        }
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+
+    fn update_progress(&self) {
+        if let Some(p) = &self.progress {
+            p.message(format!("{} running, {} failed", self.running, self.failed));
+        }
+    }
+
+    fn print(&mut self, text: &str) {
+        let out = &mut self.out;
+        let mut write = || {
+            // A closed stdout (a pipe into `head`) must not stop the run.
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        };
+        match &self.progress {
+            Some(p) => p.suspend(write),
+            None => write(),
+        }
+    }
+
+    fn summary(&self, s: &RunStats) -> String {
+        let mut text = format!("{}\n", "─".repeat(72));
+        let run = s.passed + s.failed;
+        let _ = writeln!(
+            text,
+            "{:>12} {run} test{} run: {} passed, {} failed, {} ignored, {} filtered out{} [{}]",
+            "Summary",
+            plural(run),
+            s.passed,
+            s.failed,
+            s.ignored,
+            s.filtered_out,
+            if s.not_run > 0 { format!(", {} not run", s.not_run) } else { String::new() },
+            secs(s.total)
+        );
+        let clones = if s.shared_database {
+            "no clones: every worker shared the template (--share-database, isolation off)".to_owned()
+        } else {
+            format!("{} clone{} made for {} worker{}", s.clones, plural(s.clones), s.workers, plural(s.workers))
+        };
+        let _ = writeln!(text, "{:>12} {clones}; {} database{} dropped", "Databases", s.dropped, plural(s.dropped));
+        let phases: Vec<String> = s.phases.iter().map(|(p, d)| format!("{} {}", p.name(), secs(*d))).collect();
+        let _ = writeln!(text, "{:>12} {} (build overlaps template and clone)", "Phases", phases.join(" | "));
+        for (i, (test, d)) in s.slowest.iter().enumerate() {
+            let _ = writeln!(text, "{:>12} {} {test}", if i == 0 { "Slowest" } else { "" }, secs(*d));
+        }
+        for (i, f) in self.failures.iter().enumerate() {
+            let _ = writeln!(text, "{:>12} {f}", if i == 0 { "Failed" } else { "" });
+        }
+        if let Some(reason) = s.cancelled.filter(|r| *r != CancelReason::SetupFailed) {
+            let why = match reason {
+                CancelReason::FailFast => "stopped after the first failure (--failfast)",
+                _ => "interrupted",
+            };
+            let _ = writeln!(text, "{:>12} {why}", "Cancelled");
+        }
+        for l in &s.left_behind {
+            let _ = writeln!(text, "{:>12} could not drop {} ({}): {}", "WARNING", l.name, l.alias, l.reason);
+        }
+        if s.selected == 0 {
+            let _ = writeln!(text, "{:>12} no test matched", "WARNING");
+        }
+        text
+    }
+}
+
+fn describe(outcome: &Outcome) -> (&'static str, String) {
+    match outcome {
+        Outcome::Passed => ("PASS", String::new()),
+        Outcome::Failed { code } => ("FAIL", format!(" (exit code {code})")),
+        Outcome::Signalled { signal } => ("CRASH", format!(" (killed by {signal})")),
+        Outcome::TimedOut { limit } => ("TIMEOUT", format!(" (ran over {})", secs(*limit))),
+        Outcome::Interrupted => ("INTERRUPTED", String::new()),
+        Outcome::SpawnFailed { reason } => ("ERROR", format!(" ({reason})")),
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3}s", d.as_secs_f64())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::events::TestId;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn test(name: &str) -> TestId {
+        TestId { binary: "shop::it".to_owned(), name: name.to_owned() }
+    }
+
+    #[test]
+    fn failures_print_output_whole_and_summary_lists_them() {
+        let buffer = Buffer::default();
+        let mut r = Reporter::to_writer(Box::new(buffer.clone()), ReporterOptions::default());
+        r.report(&Event::TestFinished {
+            test: test("a::passes"),
+            worker: 1,
+            outcome: Outcome::Passed,
+            duration: Duration::from_millis(120),
+            output: "hidden\n".to_owned(),
+        });
+        r.report(&Event::TestFinished {
+            test: test("a::fails"),
+            worker: 2,
+            outcome: Outcome::Failed { code: 101 },
+            duration: Duration::from_millis(5),
+            output: "line 1\nline 2".to_owned(),
+        });
+        let stats = RunStats {
+            workers: 2,
+            clones: 2,
+            selected: 2,
+            passed: 1,
+            failed: 1,
+            phases: vec![(Phase::Template, Duration::from_millis(10)), (Phase::Run, Duration::from_secs(1))],
+            total: Duration::from_secs(2),
+            dropped: 3,
+            slowest: vec![(test("a::passes"), Duration::from_millis(120))],
+            ..RunStats::default()
+        };
+        r.report(&Event::RunFinished { stats });
+        let out = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let expected = "        PASS [0.120s] w1 shop::it a::passes
+        FAIL [0.005s] w2 shop::it a::fails (exit code 101)
+--------------------- output of shop::it a::fails ----------------------
+line 1
+line 2
+---------------------------- end of output -----------------------------
+";
+        assert!(out.starts_with(expected), "got:\n{out}");
+        assert!(!out.contains("hidden"));
+        let summary = &out[expected.len()..];
+        let summary: Vec<&str> = summary.lines().skip(1).collect();
+        assert_eq!(
+            summary,
+            [
+                "     Summary 2 tests run: 1 passed, 1 failed, 0 ignored, 0 filtered out [2.000s]",
+                "   Databases 2 clones made for 2 workers; 3 databases dropped",
+                "      Phases template 0.010s | run 1.000s (build overlaps template and clone)",
+                "     Slowest 0.120s shop::it a::passes",
+                "      Failed shop::it a::fails (exit code 101)",
+            ]
+        );
+    }
+}

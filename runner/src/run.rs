@@ -1,0 +1,313 @@
+//! [`Runner`]: the pipeline from plan to teardown.
+//!
+//! The public API is synchronous: [`Runner::execute`] builds its own tokio
+//! runtime, runs the pipeline on it and hands every [`Event`] to the
+//! caller's callback on the calling thread.
+
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cloner::naming::RunId;
+use futures_util::FutureExt as _;
+use futures_util::future::join_all;
+
+use crate::adapter::{self, RustSuite};
+use crate::config::{Config, Parallel, TestsKind};
+use crate::context::Context;
+use crate::databases::Databases;
+use crate::error::RunError;
+use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
+use crate::spawn::{self, Exit};
+
+/// What to run and how, after config and command line are merged.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The checked config.
+    pub config: Config,
+    /// Backend for every alias (`--db`), overriding the config.
+    pub backend: Option<String>,
+    /// Workers (`--parallel`), overriding the config.
+    pub parallel: Option<Parallel>,
+    /// Stop scheduling tests after the first failure.
+    pub failfast: bool,
+    /// Run only tests whose name contains one of these.
+    pub filters: Vec<String>,
+    /// Debug switch: no clones, every worker uses the template.
+    pub share_database: bool,
+    /// Per-test time limit, overriding the config.
+    pub timeout: Option<Duration>,
+}
+
+/// Runs one test run. See the module doc.
+#[derive(Debug)]
+pub struct Runner {
+    options: RunOptions,
+}
+
+/// How many slowest tests the summary lists.
+const SLOWEST: usize = 5;
+
+impl Runner {
+    /// A runner for `options`.
+    pub fn new(options: RunOptions) -> Runner {
+        Runner { options }
+    }
+
+    /// Runs the pipeline to the end, calling `callback` with every event.
+    /// Failing tests are in the returned stats; `Err` means the run could
+    /// not be carried out (and whatever it created was dropped).
+    pub fn execute(self, mut callback: impl FnMut(Event)) -> Result<RunStats, RunError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("paraclone")
+            .build()
+            .map_err(RunError::Runtime)?;
+        runtime.block_on(async move {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let ctx = Arc::new(Context::new(tx, self.options.config.tests.grace));
+            let signals = listen_for_signals(Arc::clone(&ctx)).map_err(RunError::Runtime)?;
+            let pipeline = pipeline(self.options, Arc::clone(&ctx));
+            tokio::pin!(pipeline);
+            let result = loop {
+                tokio::select! {
+                    biased;
+                    Some(event) = rx.recv() => callback(event),
+                    result = &mut pipeline => break result,
+                }
+            };
+            signals.abort();
+            drop(ctx);
+            while let Ok(event) = rx.try_recv() {
+                callback(event);
+            }
+            result
+        })
+    }
+}
+
+fn listen_for_signals(ctx: Arc<Context>) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            seen += 1;
+            ctx.cancel(if seen == 1 { CancelReason::Signal } else { CancelReason::SecondSignal });
+        }
+    }))
+}
+
+async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, RunError> {
+    let started = Instant::now();
+    let workers = options.parallel.or(options.config.parallel).unwrap_or(Parallel::Auto).resolve();
+    let mut dbs = Databases::plan(&options.config, options.backend.as_deref(), RunId::generate())?;
+    let mut stats = RunStats { workers, shared_database: options.share_database, ..RunStats::default() };
+
+    // Everything from here on may create databases: whatever happens inside
+    // (an error, a panic, a stop), teardown runs after it.
+    let outcome = AssertUnwindSafe(provision_and_run(&options, &ctx, &mut dbs, &mut stats)).catch_unwind().await;
+
+    let teardown = Instant::now();
+    ctx.send(Event::PhaseStarted { phase: Phase::Teardown, steps: 0 });
+    let (dropped, left_behind) = dbs.teardown(&ctx).await;
+    let duration = teardown.elapsed();
+    ctx.send(Event::PhaseFinished { phase: Phase::Teardown, duration });
+    stats.phases.push((Phase::Teardown, duration));
+    stats.dropped = dropped;
+    stats.left_behind = left_behind;
+    stats.total = started.elapsed();
+    stats.cancelled = ctx.cancel_reason();
+
+    match outcome {
+        Err(panic) => std::panic::resume_unwind(panic),
+        Ok(Err(RunError::Interrupted)) | Ok(Ok(())) => {
+            ctx.send(Event::RunFinished { stats: stats.clone() });
+            Ok(stats)
+        }
+        Ok(Err(e)) => Err(e),
+    }
+}
+
+async fn provision_and_run(options: &RunOptions, ctx: &Context, dbs: &mut Databases, stats: &mut RunStats) -> Result<(), RunError> {
+    let aliases = dbs.describe().await?;
+    ctx.send(Event::RunStarted { run_id: dbs.run_id().to_string(), workers: stats.workers, aliases });
+
+    // Building the tests overlaps building the templates and the clones.
+    // Neither future is dropped early (a dropped clone operation could
+    // finish after teardown): when one fails, the other is asked to stop.
+    let discover = async {
+        let started = Instant::now();
+        ctx.send(Event::PhaseStarted { phase: Phase::Discover, steps: 0 });
+        let TestsKind::Rust { packages, features, workspace } = &options.config.tests.kind;
+        let suite = adapter::discover(workspace, packages, features, &options.filters, &ctx.limits(None)).await;
+        let duration = started.elapsed();
+        ctx.send(Event::PhaseFinished { phase: Phase::Discover, duration });
+        if let Err(e) = &suite {
+            if !matches!(e, RunError::Interrupted) {
+                ctx.cancel(CancelReason::SetupFailed);
+            }
+        }
+        suite.map(|s| (s, duration))
+    };
+    let provision = async {
+        let result = provision(dbs, stats.workers, options.share_database, ctx).await;
+        if let Err(e) = &result {
+            if !matches!(e, RunError::Interrupted) {
+                ctx.cancel(CancelReason::SetupFailed);
+            }
+        }
+        result
+    };
+    let (suite, provisioned) = tokio::join!(discover, provision);
+    // Report the real cause, not the interruption it caused in the other.
+    let (suite, discover_time, phases) = match (suite, provisioned) {
+        (Err(RunError::Interrupted), Err(e)) | (Err(e), Err(RunError::Interrupted)) => return Err(e),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+        (Ok((suite, d)), Ok(p)) => (suite, d, p),
+    };
+    stats.clones = phases.2;
+    stats.phases.push((Phase::Template, phases.0));
+    stats.phases.push((Phase::Clone, phases.1));
+    stats.phases.push((Phase::Discover, discover_time));
+
+    stats.selected = suite.selected();
+    stats.ignored = suite.ignored;
+    stats.filtered_out = suite.filtered_out;
+    ctx.send(Event::TestsDiscovered { binaries: suite.binaries.len(), selected: stats.selected, groups: suite.groups.len() });
+    if stats.selected == 0 {
+        return Ok(());
+    }
+
+    let started = Instant::now();
+    ctx.send(Event::PhaseStarted { phase: Phase::Run, steps: stats.selected });
+    let results = run_tests(&suite, dbs, stats.workers, options, ctx).await;
+    let duration = started.elapsed();
+    ctx.send(Event::PhaseFinished { phase: Phase::Run, duration });
+    stats.phases.push((Phase::Run, duration));
+
+    let mut timings = Vec::with_capacity(results.len());
+    for (test, outcome, duration) in results {
+        match outcome {
+            Outcome::Passed => stats.passed += 1,
+            Outcome::Interrupted => stats.not_run += 1,
+            _ => stats.failed += 1,
+        }
+        timings.push((test, duration));
+    }
+    stats.not_run += stats.selected - timings.len();
+    timings.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    timings.truncate(SLOWEST);
+    stats.slowest = timings;
+    Ok(())
+}
+
+/// Builds the templates, then the clones. Returns the time of each phase
+/// and the number of clones.
+async fn provision(dbs: &mut Databases, workers: usize, share: bool, ctx: &Context) -> Result<(Duration, Duration, usize), RunError> {
+    let started = Instant::now();
+    ctx.send(Event::PhaseStarted { phase: Phase::Template, steps: 0 });
+    let result = dbs.build_templates(ctx).await;
+    let template = started.elapsed();
+    ctx.send(Event::PhaseFinished { phase: Phase::Template, duration: template });
+    result?;
+
+    let started = Instant::now();
+    ctx.send(Event::PhaseStarted { phase: Phase::Clone, steps: if share { 0 } else { workers * dbs.backed_aliases() } });
+    let made = dbs.make_clones(workers, share, ctx).await;
+    let clone = started.elapsed();
+    ctx.send(Event::PhaseFinished { phase: Phase::Clone, duration: clone });
+    Ok((template, clone, made?))
+}
+
+/// Runs the suite's groups on `workers` slots: a free slot takes the next
+/// group and runs its tests one after another, each in a fresh process.
+async fn run_tests(
+    suite: &RustSuite,
+    dbs: &Databases,
+    workers: usize,
+    options: &RunOptions,
+    ctx: &Context,
+) -> Vec<(TestId, Outcome, Duration)> {
+    let queue = Mutex::new(suite.groups.iter().collect::<VecDeque<_>>());
+    let results = Mutex::new(Vec::with_capacity(suite.selected()));
+    let timeout = options.timeout.or(options.config.tests.timeout);
+    let slow = options.config.tests.slow;
+    let slots = (1..=workers).map(|worker| {
+        let env = dbs.worker_env(worker, workers);
+        let (queue, results) = (&queue, &results);
+        async move {
+            loop {
+                if ctx.no_new_tests() {
+                    return;
+                }
+                let Some(group) = queue.lock().expect("not poisoned").pop_front() else { return };
+                for test in &group.tests {
+                    if ctx.no_new_tests() {
+                        return;
+                    }
+                    let spec = suite.test_command(group, test).envs(env.iter().cloned());
+                    ctx.send(Event::TestStarted { test: test.clone(), worker });
+                    ctx.running.fetch_add(1, Ordering::SeqCst);
+                    let mut on_slow = || {
+                        ctx.send(Event::TestSlow { test: test.clone(), worker, elapsed: slow });
+                    };
+                    let done = spawn::run(&spec, &ctx.limits(timeout), Some((slow, &mut on_slow))).await;
+                    ctx.running.fetch_sub(1, Ordering::SeqCst);
+                    let (outcome, output, duration) = match done {
+                        Ok(done) => {
+                            let output = ctx.redact(&String::from_utf8_lossy(&done.output));
+                            let outcome = outcome_of(done.exit, &output, timeout);
+                            (outcome, output, done.duration)
+                        }
+                        Err(e) => (
+                            Outcome::SpawnFailed { reason: format!("could not start {}: {e}", spec.display()) },
+                            String::new(),
+                            Duration::ZERO,
+                        ),
+                    };
+                    if options.failfast && !outcome.is_pass() && outcome != Outcome::Interrupted {
+                        ctx.cancel(CancelReason::FailFast);
+                    }
+                    results.lock().expect("not poisoned").push((test.clone(), outcome.clone(), duration));
+                    ctx.send(Event::TestFinished { test: test.clone(), worker, outcome, duration, output });
+                }
+            }
+        }
+    });
+    join_all(slots).await;
+    results.into_inner().expect("not poisoned")
+}
+
+fn outcome_of(exit: Exit, output: &str, timeout: Option<Duration>) -> Outcome {
+    match exit {
+        Exit::Code(0) if adapter::ran_one_test(output) => Outcome::Passed,
+        Exit::Code(0) => Outcome::SpawnFailed { reason: "the test binary ran no test of that name".to_owned() },
+        Exit::Code(code) => Outcome::Failed { code },
+        Exit::Signal(signal) => Outcome::Signalled { signal: spawn::signal_name(signal) },
+        Exit::TimedOut => Outcome::TimedOut { limit: timeout.unwrap_or_default() },
+        Exit::Interrupted => Outcome::Interrupted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_follow_exit_and_output() {
+        assert_eq!(outcome_of(Exit::Code(0), "running 1 test\ntest a ... ok", None), Outcome::Passed);
+        assert!(matches!(outcome_of(Exit::Code(0), "running 0 tests", None), Outcome::SpawnFailed { .. }));
+        assert_eq!(outcome_of(Exit::Code(101), "", None), Outcome::Failed { code: 101 });
+        assert_eq!(outcome_of(Exit::Signal(6), "", None), Outcome::Signalled { signal: "SIGABRT".to_owned() });
+        let limit = Duration::from_secs(3);
+        assert_eq!(outcome_of(Exit::TimedOut, "", Some(limit)), Outcome::TimedOut { limit });
+    }
+}

@@ -1,0 +1,299 @@
+//! The one place that starts child processes, and runs them to the end.
+//!
+//! Every child (cargo, a test binary, a setup command) is built by
+//! [`command`]: explicit working directory and environment, stdin from
+//! `/dev/null`, stdout and stderr into one pipe (so the output keeps the
+//! order the child wrote it in, and a full pipe can never deadlock it), and
+//! its own process group, so that a signal for it reaches everything it
+//! started and a terminal's Ctrl-C reaches only paraclone, which decides.
+
+use std::ffi::OsString;
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio_util::sync::CancellationToken;
+
+/// What to start.
+#[derive(Clone, Debug)]
+pub(crate) struct ChildSpec {
+    /// The program, found on `PATH` if it has no slash.
+    pub(crate) program: OsString,
+    /// Its arguments.
+    pub(crate) args: Vec<OsString>,
+    /// Its working directory.
+    pub(crate) cwd: PathBuf,
+    /// Variables set on top of paraclone's own environment.
+    pub(crate) env: Vec<(String, String)>,
+}
+
+impl ChildSpec {
+    pub(crate) fn new(program: impl Into<OsString>, cwd: impl Into<PathBuf>) -> ChildSpec {
+        ChildSpec { program: program.into(), args: Vec::new(), cwd: cwd.into(), env: Vec::new() }
+    }
+
+    pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> ChildSpec {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> ChildSpec {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub(crate) fn envs(mut self, env: impl IntoIterator<Item = (String, String)>) -> ChildSpec {
+        self.env.extend(env);
+        self
+    }
+
+    /// A shell-like rendering for messages (not for execution).
+    pub(crate) fn display(&self) -> String {
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// It exited by itself with this code.
+    Code(i32),
+    /// A signal it did not expect ended it.
+    Signal(i32),
+    /// It ran longer than its time limit and was killed.
+    TimedOut,
+    /// The run was interrupted and the child was stopped.
+    Interrupted,
+}
+
+/// A child's end: how, its output (stdout and stderr merged), how long.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub(crate) exit: Exit,
+    pub(crate) output: Vec<u8>,
+    pub(crate) duration: Duration,
+}
+
+/// Limits on one child's run.
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    /// Kill the child after this long.
+    pub(crate) timeout: Option<Duration>,
+    /// Between the polite signal and the kill.
+    pub(crate) grace: Duration,
+    /// Cancelled on the first Ctrl-C/SIGTERM: interrupt, wait `grace`, kill.
+    pub(crate) soft_stop: CancellationToken,
+    /// Cancelled on the second: kill now.
+    pub(crate) hard_stop: CancellationToken,
+}
+
+/// Builds the command for `spec`. The only function that makes a
+/// `Command`; see the module doc for what every child gets.
+fn command(spec: &ChildSpec) -> std::io::Result<(tokio::process::Command, std::io::PipeReader)> {
+    let (reader, writer) = std::io::pipe()?;
+    let mut cmd = tokio::process::Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .current_dir(&spec.cwd)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer)
+        .process_group(0)
+        .kill_on_drop(true);
+    Ok((cmd, reader))
+}
+
+/// Starts `spec` and waits for it within `limits`. An `Err` means it could
+/// not be started at all.
+pub(crate) async fn run(spec: &ChildSpec, limits: &Limits, on_slow: Option<(Duration, &mut dyn FnMut())>) -> std::io::Result<Finished> {
+    let started = Instant::now();
+    let (mut cmd, mut reader) = command(spec)?;
+    let mut child = cmd.spawn()?;
+    // The Command holds the pipe's write ends: drop them, or reading would
+    // never see the end of the output.
+    drop(cmd);
+    let group = GroupGuard(child.id().map(|id| Pid::from_raw(id as i32)));
+    let output = tokio::task::spawn_blocking(move || {
+        let mut buf = Vec::new();
+        // A read error only truncates what is shown; the exit status still
+        // decides the outcome.
+        let _ = reader.read_to_end(&mut buf);
+        buf
+    });
+
+    let deadline = limits.timeout.map(|t| tokio::time::Instant::now() + t);
+    let (slow_after, mut on_slow) = match on_slow {
+        Some((after, f)) => (Some(tokio::time::Instant::now() + after), Some(f)),
+        None => (None, None),
+    };
+    let sleep_until = |at: Option<tokio::time::Instant>| async move {
+        match at {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+
+    let mut slow_pending = slow_after.is_some();
+    let exit = loop {
+        tokio::select! {
+            status = child.wait() => break Exit::from(status?),
+            () = sleep_until(slow_after), if slow_pending => {
+                slow_pending = false;
+                if let Some(f) = on_slow.as_mut() { f() }
+            }
+            () = sleep_until(deadline) => {
+                stop(&mut child, &group, Signal::SIGTERM, limits).await;
+                break Exit::TimedOut;
+            }
+            () = limits.soft_stop.cancelled() => {
+                stop(&mut child, &group, Signal::SIGINT, limits).await;
+                break Exit::Interrupted;
+            }
+        }
+    };
+    // Whatever the child left running in its group goes with it; this also
+    // closes the output pipe for good.
+    group.kill();
+    let output = output.await.unwrap_or_default();
+    Ok(Finished { exit, output, duration: started.elapsed() })
+}
+
+/// Sends `signal` to the child's group, waits the grace period (cut short
+/// by a hard stop), then kills the group.
+async fn stop(child: &mut tokio::process::Child, group: &GroupGuard, signal: Signal, limits: &Limits) {
+    group.signal(signal);
+    tokio::select! {
+        _ = child.wait() => {}
+        () = tokio::time::sleep(limits.grace) => {}
+        () = limits.hard_stop.cancelled() => {}
+    }
+    group.kill();
+    let _ = child.wait().await;
+}
+
+/// A child's process group, killed when dropped (a panic or a cancelled
+/// future must not leave test processes behind).
+struct GroupGuard(Option<Pid>);
+
+impl GroupGuard {
+    fn signal(&self, signal: Signal) {
+        if let Some(pid) = self.0 {
+            // ESRCH (the group is gone) is the normal case after an exit.
+            let _ = killpg(pid, signal);
+        }
+    }
+
+    fn kill(&self) {
+        self.signal(Signal::SIGKILL);
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl From<std::process::ExitStatus> for Exit {
+    fn from(status: std::process::ExitStatus) -> Exit {
+        use std::os::unix::process::ExitStatusExt as _;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Exit::Code(code),
+            (None, Some(signal)) => Exit::Signal(signal),
+            (None, None) => Exit::Code(-1),
+        }
+    }
+}
+
+/// The name of a signal number, for reports (`SIGSEGV`).
+pub(crate) fn signal_name(signal: i32) -> String {
+    Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            timeout: None,
+            grace: Duration::from_millis(500),
+            soft_stop: CancellationToken::new(),
+            hard_stop: CancellationToken::new(),
+        }
+    }
+
+    fn sh(script: &str) -> ChildSpec {
+        ChildSpec::new("sh", std::env::temp_dir()).arg("-c").arg(script)
+    }
+
+    #[tokio::test]
+    async fn output_is_merged_in_order_and_exit_code_kept() {
+        let done = run(&sh("echo one; echo two >&2; echo three; exit 3"), &limits(), None).await.unwrap();
+        assert_eq!(done.exit, Exit::Code(3));
+        assert_eq!(String::from_utf8(done.output).unwrap(), "one\ntwo\nthree\n");
+    }
+
+    #[tokio::test]
+    async fn large_output_does_not_deadlock() {
+        let done = run(&sh("head -c 3000000 /dev/zero; echo end >&2"), &limits(), None).await.unwrap();
+        assert_eq!(done.exit, Exit::Code(0));
+        assert_eq!(done.output.len(), 3_000_004);
+    }
+
+    #[tokio::test]
+    async fn env_and_cwd_are_given_and_stdin_is_empty() {
+        let spec = ChildSpec::new("sh", "/").arg("-c").arg("pwd; echo $PC_X; cat").envs([("PC_X".to_owned(), "y".to_owned())]);
+        let done = run(&spec, &limits(), None).await.unwrap();
+        assert_eq!(String::from_utf8(done.output).unwrap(), "/\ny\n");
+    }
+
+    #[tokio::test]
+    async fn signals_are_reported() {
+        let done = run(&sh("kill -SEGV $$"), &limits(), None).await.unwrap();
+        assert_eq!(done.exit, Exit::Signal(11));
+        assert_eq!(signal_name(11), "SIGSEGV");
+    }
+
+    #[tokio::test]
+    async fn timeout_kills_the_whole_group() {
+        let mut l = limits();
+        l.timeout = Some(Duration::from_millis(200));
+        let marker = tempfile::NamedTempFile::new().unwrap();
+        let script = format!("trap '' TERM; (sleep 2; echo leaked > {}) & sleep 30", marker.path().display());
+        let started = Instant::now();
+        let done = run(&sh(&script), &l, None).await.unwrap();
+        assert_eq!(done.exit, Exit::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "", "a grandchild survived the kill");
+    }
+
+    #[tokio::test]
+    async fn soft_stop_interrupts_and_slow_is_reported() {
+        let l = limits();
+        let stop = l.soft_stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            stop.cancel();
+        });
+        let mut slow = 0;
+        let mut on_slow = || slow += 1;
+        let done = run(&sh("sleep 30"), &l, Some((Duration::from_millis(100), &mut on_slow))).await.unwrap();
+        assert_eq!(done.exit, Exit::Interrupted);
+        assert_eq!(slow, 1);
+    }
+
+    #[tokio::test]
+    async fn missing_program_is_an_error() {
+        let err = run(&ChildSpec::new("/nonexistent/prog", "/"), &limits(), None).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+}
