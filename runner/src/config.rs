@@ -133,6 +133,9 @@ pub struct Config {
     pub parallel: Option<Parallel>,
     /// `[run] backend`: the backend of aliases that do not name one.
     pub backend: Option<Located<String>>,
+    /// `[run] state_dir`: where the ledger lives (default
+    /// `target/paraclone` next to the config).
+    pub state_dir: PathBuf,
     /// `[tests]`.
     pub tests: TestsConfig,
     /// `[databases.*]`, in creation order (dependencies first).
@@ -252,6 +255,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawRun {
     parallel: Option<Spanned<toml::Value>>,
+    state_dir: Option<PathBuf>,
     backend: Option<Spanned<String>>,
 }
 
@@ -423,6 +427,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     Ok(Config {
         path: path.to_owned(),
+        state_dir: dir.join(raw.run.state_dir.unwrap_or_else(|| PathBuf::from("target/paraclone"))),
         dir,
         parallel,
         backend,

@@ -21,6 +21,7 @@ use crate::config::{AliasConfig, CommandLine, Config, Located};
 use crate::context::Context;
 use crate::error::RunError;
 use crate::events::{AliasSummary, Event, LeftBehind};
+use crate::ledger::Ledger;
 use crate::spawn::{self, ChildSpec, Exit};
 
 /// One alias's databases.
@@ -52,12 +53,14 @@ pub(crate) struct Databases {
     aliases: Vec<AliasDbs>,
     created: Mutex<Vec<Created>>,
     config_dir: PathBuf,
+    ledger: Ledger,
+    ledger_dir: PathBuf,
 }
 
 impl Databases {
     /// Opens a cloner per alias and reads its migrations. `backend`
     /// overrides every alias's backend (the `--db` flag).
-    pub(crate) fn plan(config: &Config, backend: Option<&str>, run_id: RunId) -> Result<Databases, RunError> {
+    pub(crate) fn plan(config: &Config, backend: Option<&str>, run_id: RunId, ledger_dir: &Path) -> Result<Databases, RunError> {
         let mut aliases: Vec<AliasDbs> = Vec::new();
         let mut cloners: HashMap<(String, Option<String>), Arc<dyn Cloner>> = HashMap::new();
         for alias in &config.aliases {
@@ -103,7 +106,16 @@ impl Databases {
                 clones: Vec::new(),
             });
         }
-        Ok(Databases { run_id, aliases, created: Mutex::new(Vec::new()), config_dir: config.dir.clone() })
+        let ledger = Ledger::create(ledger_dir, run_id.as_str(), &config.path)
+            .map_err(|source| RunError::Ledger { path: ledger_dir.to_owned(), source })?;
+        Ok(Databases {
+            run_id,
+            aliases,
+            created: Mutex::new(Vec::new()),
+            config_dir: config.dir.clone(),
+            ledger,
+            ledger_dir: ledger_dir.to_owned(),
+        })
     }
 
     /// A summary of each alias for the run's header: backend, server,
@@ -150,7 +162,7 @@ impl Databases {
             let started = Instant::now();
             let alias = self.aliases[index].config.alias.clone();
             let name = naming::database_name(&self.aliases[index].config.base_name, &self.run_id, Role::Template, cloner.max_name_len());
-            self.record(index, &name, true);
+            self.record(index, &name, true)?;
             let backend_error = |op, source| RunError::Backend { alias: Some(alias.clone()), op, source };
             let connection = cloner
                 .create_template(&name, &self.aliases[index].migrations)
@@ -228,7 +240,7 @@ impl Databases {
             let template = a.template.as_ref().expect("templates are built before cloning").name.clone();
             for worker in 1..=workers {
                 let name = naming::database_name(&a.config.base_name, &self.run_id, Role::Worker(worker as u32), cloner.max_name_len());
-                self.record(index, &name, false);
+                self.record(index, &name, false)?;
                 let cloner = Arc::clone(cloner);
                 let permits = Arc::clone(&permits);
                 let template = template.clone();
@@ -314,7 +326,12 @@ impl Databases {
             .await;
             for (c, result) in results {
                 match result {
-                    Ok(()) => dropped += 1,
+                    Ok(()) => {
+                        dropped += 1;
+                        // Should the ledger not take the line, the entry
+                        // stays and a later sweep finds the database gone.
+                        let _ = self.ledger.dropped(&c.name);
+                    }
                     Err(e) => left.push(LeftBehind {
                         alias: self.aliases[c.alias].config.alias.clone(),
                         name: c.name.clone(),
@@ -335,8 +352,21 @@ impl Databases {
         self.aliases.iter().filter(|a| a.cloner.is_some()).count()
     }
 
-    fn record(&self, alias: usize, name: &str, template: bool) {
+    /// Writes `name` down, in the ledger and in memory, before it exists.
+    fn record(&self, alias: usize, name: &str, template: bool) -> Result<(), RunError> {
+        let a = &self.aliases[alias];
+        let cloner = a.cloner.as_ref().expect("only backed aliases create databases");
+        self.ledger
+            .will_create(&a.config.alias, cloner.backend(), &cloner.server_label(), name)
+            .map_err(|source| RunError::Ledger { path: self.ledger_dir.clone(), source })?;
         self.created.lock().expect("not poisoned").push(Created { alias, name: name.to_owned(), template });
+        Ok(())
+    }
+
+    /// Closes the ledger: its file goes if everything was dropped.
+    pub(crate) fn close_ledger(self) -> Result<(), RunError> {
+        let path = self.ledger_dir.clone();
+        self.ledger.close().map_err(|source| RunError::Ledger { path, source })
     }
 
     fn resolve<'a>(&'a self, alias: &'a AliasDbs) -> &'a AliasDbs {

@@ -104,6 +104,15 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    /// The ledger could not be written or read.
+    #[error("could not use the ledger in {}", path.display())]
+    Ledger {
+        /// The ledger directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The async runtime or signal handling could not be set up.
     #[error("could not set up the runtime")]
     Runtime(#[source] std::io::Error),

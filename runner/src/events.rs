@@ -109,6 +109,26 @@ pub struct LeftBehind {
     pub reason: String,
 }
 
+/// What a sweep did with the ledger of one earlier run.
+#[derive(Clone, Debug)]
+pub struct SweptRun {
+    /// The earlier run's id.
+    pub run_id: String,
+    /// Its process id.
+    pub pid: u32,
+    /// Its host.
+    pub host: String,
+    /// How long ago it started.
+    pub age: Duration,
+    /// Whether it is still running (swept only because of its age).
+    pub alive: bool,
+    /// Databases dropped (or, in a dry run, that would be).
+    pub dropped: Vec<String>,
+    /// Databases that could not be dropped, and why; they stay in the
+    /// ledger for the next sweep.
+    pub not_dropped: Vec<(String, String)>,
+}
+
 /// Why a run stopped early.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CancelReason {
@@ -160,6 +180,11 @@ pub struct RunStats {
 /// Everything the reporter hears about.
 #[derive(Debug)]
 pub enum Event {
+    /// Databases left by earlier runs that died were swept.
+    Swept {
+        /// One entry per earlier run.
+        runs: Vec<SweptRun>,
+    },
     /// The run has a plan.
     RunStarted {
         /// The run's id (part of every database name).

@@ -23,17 +23,19 @@ mod context;
 mod databases;
 mod error;
 mod events;
+mod ledger;
 mod reporter;
 mod run;
 mod spawn;
+mod sweep;
 
 pub mod config;
 
 pub use backends::compiled as compiled_backends;
 pub use error::{RunError, exit_code};
-pub use events::{AliasSummary, CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, TestId};
+pub use events::{AliasSummary, CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun, TestId};
 pub use reporter::{Reporter, ReporterOptions};
-pub use run::{RunOptions, Runner};
+pub use run::{CleanOptions, RunOptions, Runner, clean};
 
 /// An error and its causes on one line, `outer: inner: innermost`.
 pub fn error_chain(error: &dyn std::error::Error) -> String {

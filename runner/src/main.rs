@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use runner::config::{self, Parallel};
-use runner::{CancelReason, Reporter, ReporterOptions, RunError, RunOptions, Runner, exit_code};
+use runner::{CancelReason, CleanOptions, Reporter, ReporterOptions, RunError, RunOptions, Runner, exit_code};
 
 /// Runs a database-backed test suite in parallel: builds the test database
 /// once, clones it for every worker, runs the tests in spawned processes
@@ -29,6 +29,26 @@ enum Command {
     /// (config, database, build) or a database could not be dropped;
     /// 130 interrupted.
     Test(TestArgs),
+    /// Drop the databases that runs which died (killed, crashed machine)
+    /// left behind, as their ledgers list them. Never touches a database
+    /// that is in no ledger, nor one of a run that is still alive.
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CleanArgs {
+    /// List what would be dropped; drop nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Also sweep runs that are still alive but started longer ago than
+    /// this (e.g. "2h"): a run hung for that long is taken for dead.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    older_than: Option<Duration>,
+
+    /// The config file (its backends and state directory are used).
+    #[arg(long, value_name = "PATH", env = "PARACLONE_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -77,12 +97,22 @@ struct TestArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Test(args) = cli.command;
-    let mut reporter = Reporter::new(ReporterOptions {
-        progress: !args.no_progress && std::io::stderr().is_terminal() && std::io::stdout().is_terminal(),
-        show_output: args.show_output,
-    });
-    let code = match test(args, &mut reporter) {
+    let (mut reporter, result) = match cli.command {
+        Command::Test(args) => {
+            let mut reporter = Reporter::new(ReporterOptions {
+                progress: !args.no_progress && std::io::stderr().is_terminal() && std::io::stdout().is_terminal(),
+                show_output: args.show_output,
+            });
+            let result = test(args, &mut reporter);
+            (reporter, result)
+        }
+        Command::Clean(args) => {
+            let mut reporter = Reporter::new(ReporterOptions::default());
+            let result = clean(args, &mut reporter);
+            (reporter, result)
+        }
+    };
+    let code = match result {
         Ok(code) => code,
         Err(error) => {
             reporter.report_error(&error);
@@ -92,19 +122,30 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
+fn load_config(explicit: Option<&std::path::Path>) -> Result<config::Config, RunError> {
     let cwd = std::env::current_dir().map_err(RunError::Runtime)?;
-    let path = config::locate(args.config.as_deref(), &cwd)?;
-    let config = config::load(&path)?;
-    if let Some(db) = &args.db {
-        if !config::KNOWN_BACKENDS.contains(&db.as_str()) {
+    let path = config::locate(explicit, &cwd)?;
+    Ok(config::load(&path)?)
+}
+
+fn clean(args: CleanArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
+    let config = load_config(args.config.as_deref())?;
+    let runs = runner::clean(CleanOptions { config, dry_run: args.dry_run, older_than: args.older_than })?;
+    reporter.report_clean(&runs, args.dry_run);
+    let failed = runs.iter().any(|r| !r.not_dropped.is_empty());
+    Ok(if failed { exit_code::COULD_NOT_RUN } else { exit_code::SUCCESS })
+}
+
+fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
+    let config = load_config(args.config.as_deref())?;
+    if let Some(db) = &args.db
+        && !config::KNOWN_BACKENDS.contains(&db.as_str()) {
             return Err(RunError::BadSetting {
                 config: PathBuf::from("--db"),
                 key: db.clone(),
                 message: format!("unknown backend (known: {})", config::KNOWN_BACKENDS.join(", ")),
             });
         }
-    }
     let options = RunOptions {
         config,
         backend: args.db,

@@ -21,6 +21,8 @@ use crate::databases::Databases;
 use crate::error::RunError;
 use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
 use crate::spawn::{self, Exit};
+use crate::sweep::{self, SweepOptions};
+use crate::events::SweptRun;
 
 /// What to run and how, after config and command line are merged.
 #[derive(Clone, Debug)]
@@ -65,26 +67,43 @@ impl Runner {
             .thread_name("paraclone")
             .build()
             .map_err(RunError::Runtime)?;
-        runtime.block_on(async move {
+        let result = runtime.block_on(async move {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
             let ctx = Arc::new(Context::new(tx, self.options.config.tests.grace));
             let signals = listen_for_signals(Arc::clone(&ctx)).map_err(RunError::Runtime)?;
             let pipeline = pipeline(self.options, Arc::clone(&ctx));
             tokio::pin!(pipeline);
+            // A panic in the callback must not drop the pipeline half-way
+            // (its databases would never be dropped): it stops the run, and
+            // is resumed once teardown is done.
+            let mut callback_panic = None;
+            let mut deliver = |event: Event, panic: &mut Option<Box<dyn std::any::Any + Send>>| {
+                if panic.is_none()
+                    && let Err(p) = std::panic::catch_unwind(AssertUnwindSafe(|| callback(event))) {
+                        *panic = Some(p);
+                        ctx.cancel(CancelReason::SetupFailed);
+                    }
+            };
             let result = loop {
                 tokio::select! {
                     biased;
-                    Some(event) = rx.recv() => callback(event),
+                    Some(event) = rx.recv() => deliver(event, &mut callback_panic),
                     result = &mut pipeline => break result,
                 }
             };
             signals.abort();
-            drop(ctx);
             while let Ok(event) = rx.try_recv() {
-                callback(event);
+                deliver(event, &mut callback_panic);
+            }
+            if let Some(panic) = callback_panic {
+                std::panic::resume_unwind(panic);
             }
             result
-        })
+        });
+        // Output readers of test processes end when their pipes close; a
+        // process that escaped its group could hold one open for ever.
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        result
     }
 }
 
@@ -108,7 +127,23 @@ fn listen_for_signals(ctx: Arc<Context>) -> std::io::Result<tokio::task::JoinHan
 async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, RunError> {
     let started = Instant::now();
     let workers = options.parallel.or(options.config.parallel).unwrap_or(Parallel::Auto).resolve();
-    let mut dbs = Databases::plan(&options.config, options.backend.as_deref(), RunId::generate())?;
+    let run_id = RunId::generate();
+    let ledger_dir = options.config.state_dir.join("ledger");
+    let mut dbs = Databases::plan(&options.config, options.backend.as_deref(), run_id.clone(), &ledger_dir)?;
+    // Whatever runs that died before us left, and their ledgers list, goes
+    // first. A sweep that fails is reported, not fatal: it is not this
+    // run's mess.
+    let own = SweepOptions { own: Some(run_id.as_str()), ..SweepOptions::default() };
+    let swept = match sweep::sweep(&options.config, &ledger_dir, own).await {
+        Ok(swept) => swept,
+        Err(e) => {
+            let _ = dbs.close_ledger();
+            return Err(e);
+        }
+    };
+    if !swept.is_empty() {
+        ctx.send(Event::Swept { runs: swept });
+    }
     let mut stats = RunStats { workers, shared_database: options.share_database, ..RunStats::default() };
 
     // Everything from here on may create databases: whatever happens inside
@@ -125,10 +160,12 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
     stats.left_behind = left_behind;
     stats.total = started.elapsed();
     stats.cancelled = ctx.cancel_reason();
+    let closed = dbs.close_ledger();
 
     match outcome {
         Err(panic) => std::panic::resume_unwind(panic),
         Ok(Err(RunError::Interrupted)) | Ok(Ok(())) => {
+            closed?;
             ctx.send(Event::RunFinished { stats: stats.clone() });
             Ok(stats)
         }
@@ -150,20 +187,18 @@ async fn provision_and_run(options: &RunOptions, ctx: &Context, dbs: &mut Databa
         let suite = adapter::discover(workspace, packages, features, &options.filters, &ctx.limits(None)).await;
         let duration = started.elapsed();
         ctx.send(Event::PhaseFinished { phase: Phase::Discover, duration });
-        if let Err(e) = &suite {
-            if !matches!(e, RunError::Interrupted) {
+        if let Err(e) = &suite
+            && !matches!(e, RunError::Interrupted) {
                 ctx.cancel(CancelReason::SetupFailed);
             }
-        }
         suite.map(|s| (s, duration))
     };
     let provision = async {
         let result = provision(dbs, stats.workers, options.share_database, ctx).await;
-        if let Err(e) = &result {
-            if !matches!(e, RunError::Interrupted) {
+        if let Err(e) = &result
+            && !matches!(e, RunError::Interrupted) {
                 ctx.cancel(CancelReason::SetupFailed);
             }
-        }
         result
     };
     let (suite, provisioned) = tokio::join!(discover, provision);
@@ -310,4 +345,27 @@ mod tests {
         let limit = Duration::from_secs(3);
         assert_eq!(outcome_of(Exit::TimedOut, "", Some(limit)), Outcome::TimedOut { limit });
     }
+}
+
+/// What `paraclone clean` should do.
+#[derive(Clone, Debug)]
+pub struct CleanOptions {
+    /// The checked config (its backends and state directory are used).
+    pub config: Config,
+    /// List, drop nothing.
+    pub dry_run: bool,
+    /// Also sweep runs still alive that started longer ago than this.
+    pub older_than: Option<Duration>,
+}
+
+/// Drops the databases of dead runs listed in the ledger (`paraclone
+/// clean`).
+pub fn clean(options: CleanOptions) -> Result<Vec<SweptRun>, RunError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(RunError::Runtime)?;
+    let ledger_dir = options.config.state_dir.join("ledger");
+    runtime.block_on(sweep::sweep(
+        &options.config,
+        &ledger_dir,
+        SweepOptions { own: None, older_than: options.older_than, dry_run: options.dry_run },
+    ))
 }

@@ -1,2 +1,175 @@
-//! Project automation.
-fn main() {}
+//! Project automation, run as `cargo xtask <command>` (matklad's xtask
+//! pattern): the exact commands CI runs, runnable by every developer.
+//!
+//! - `cargo xtask test [--db sqlite|all] [--parallel N]`: the workspace's
+//!   own tests (with the chosen backends compiled in), then the example
+//!   suite run through `paraclone` itself on each chosen backend.
+//! - `cargo xtask lint`: `cargo fmt --check` and `cargo clippy -D warnings`.
+//! - `cargo xtask ci`: lint, then `test --db all`.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+/// The backends the project knows, and whether their cloner exists yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+    Oracle,
+}
+
+impl Backend {
+    const ALL: [Backend; 4] = [Backend::Sqlite, Backend::Postgres, Backend::Mysql, Backend::Oracle];
+
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
+            Backend::Oracle => "oracle",
+        }
+    }
+
+    /// The crate implementing the backend, if it has been written.
+    fn crate_name(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => Some("cloner-sqlite"),
+            Backend::Postgres | Backend::Mysql | Backend::Oracle => None,
+        }
+    }
+
+    fn parse(s: &str) -> Result<Vec<Backend>> {
+        if s == "all" {
+            return Ok(Backend::ALL.into_iter().filter(|b| b.crate_name().is_some()).collect());
+        }
+        let backend = Backend::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .with_context(|| format!("unknown backend {s:?}: expected sqlite, postgres, mysql, oracle or all"))?;
+        if backend.crate_name().is_none() {
+            bail!(
+                "the {s} backend is not implemented yet (no cloner-{s} crate in this workspace); \
+                 implemented: {}",
+                implemented().join(", ")
+            );
+        }
+        Ok(vec![backend])
+    }
+}
+
+fn implemented() -> Vec<&'static str> {
+    Backend::ALL.into_iter().filter(|b| b.crate_name().is_some()).map(Backend::name).collect()
+}
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test [--db sqlite|postgres|mysql|oracle|all] [--parallel N]
+        run the workspace's tests, then the example suite through paraclone
+        on each chosen backend (default: sqlite; all = every implemented one)
+  lint  cargo fmt --check and cargo clippy --all-targets -D warnings
+  ci    lint, then test --db all
+";
+
+fn main() {
+    if let Err(e) = run(std::env::args().skip(1).collect()) {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn run(args: Vec<String>) -> Result<()> {
+    let Some((command, rest)) = args.split_first() else {
+        print!("{USAGE}");
+        bail!("no command given");
+    };
+    match command.as_str() {
+        "test" => test(rest),
+        "lint" => lint(),
+        "ci" => {
+            lint()?;
+            test(&["--db".to_owned(), "all".to_owned()])
+        }
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            print!("{USAGE}");
+            bail!("unknown command {other:?}")
+        }
+    }
+}
+
+fn test(args: &[String]) -> Result<()> {
+    let mut backends = vec![Backend::Sqlite];
+    let mut parallel = "4".to_owned();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| args.next().cloned().with_context(|| format!("{flag} needs a value"));
+        match arg.as_str() {
+            "--db" => backends = Backend::parse(&value("--db")?)?,
+            "--parallel" => parallel = value("--parallel")?,
+            other => bail!("unknown argument {other:?} for test\n\n{USAGE}"),
+        }
+    }
+    let root = workspace_root();
+    let features: Vec<&str> = backends.iter().map(|b| b.name()).collect();
+    let features = features.join(",");
+
+    step("workspace tests", &root, "cargo", &["test", "--workspace", "--features", &format!("runner/{features}")])?;
+    for backend in &backends {
+        step(
+            &format!("example suite on {} through paraclone", backend.name()),
+            &root,
+            "cargo",
+            &[
+                "run",
+                "--quiet",
+                "--package",
+                "runner",
+                "--features",
+                backend.name(),
+                "--",
+                "test",
+                "--config",
+                "examples/shop/paraclone.toml",
+                "--db",
+                backend.name(),
+                "--parallel",
+                &parallel,
+                "--no-progress",
+            ],
+        )?;
+    }
+    println!("xtask: all passed ({})", features);
+    Ok(())
+}
+
+fn lint() -> Result<()> {
+    let root = workspace_root();
+    step("format", &root, "cargo", &["fmt", "--all", "--", "--check"])?;
+    step("clippy", &root, "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+}
+
+fn step(what: &str, dir: &Path, program: &str, args: &[&str]) -> Result<()> {
+    println!("xtask: {what}: {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .with_context(|| format!("could not start {program}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_owned()
+}

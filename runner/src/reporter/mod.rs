@@ -13,7 +13,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::error::RunError;
-use crate::events::{CancelReason, Event, Outcome, Phase, RunStats};
+use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, SweptRun};
 
 use progress::Progress;
 
@@ -58,6 +58,10 @@ impl Reporter {
     /// Handles one event.
     pub fn report(&mut self, event: &Event) {
         match event {
+            Event::Swept { runs } => {
+                let text = sweep_text(runs, false);
+                self.print(&text);
+            }
             Event::RunStarted { run_id, workers, aliases } => {
                 let mut text = format!("{:>12} run {run_id} with {workers} worker{}\n", "Starting", plural(*workers));
                 for a in aliases {
@@ -164,6 +168,16 @@ impl Reporter {
         }
     }
 
+    /// Prints what `paraclone clean` did (or, with `dry_run`, would do).
+    pub fn report_clean(&mut self, runs: &[SweptRun], dry_run: bool) {
+        let text = if runs.is_empty() {
+            format!("{:>12} no database of a dead run is listed in the ledger\n", "Clean")
+        } else {
+            sweep_text(runs, dry_run)
+        };
+        self.print(&text);
+    }
+
     /// Prints an error that ended the run, with its causes and any hint.
     pub fn report_error(&mut self, error: &RunError) {
         if let Some(p) = &self.progress {
@@ -239,6 +253,28 @@ impl Reporter {
         }
         text
     }
+}
+
+fn sweep_text(runs: &[SweptRun], dry_run: bool) -> String {
+    let mut text = String::new();
+    for run in runs {
+        let state = if run.alive { "still running, older than the limit" } else { "no longer running" };
+        let verb = if dry_run { "would drop" } else { "dropped" };
+        let _ = writeln!(
+            text,
+            "{:>12} run {} (pid {} on {}, started {} ago, {state}): {verb} {}",
+            "Sweep",
+            run.run_id,
+            run.pid,
+            run.host,
+            humantime::format_duration(Duration::from_secs(run.age.as_secs())),
+            if run.dropped.is_empty() { "nothing".to_owned() } else { run.dropped.join(", ") }
+        );
+        for (name, why) in &run.not_dropped {
+            let _ = writeln!(text, "{:>12} could not drop {name}: {why} (kept in the ledger)", "WARNING");
+        }
+    }
+    text
 }
 
 fn describe(outcome: &Outcome) -> (&'static str, String) {
