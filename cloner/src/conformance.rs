@@ -2,27 +2,46 @@
 //!
 //! A backend's own test suite provides a [`Cloner`](crate::Cloner) and a
 //! [`Probe`] (a minimal way to run SQL in a named database) and calls the
-//! kit's checks, usually through [`conformance_tests!`](crate::conformance_tests).
-//! The kit builds a template with several tables, indexes, a view, a
-//! trigger, foreign keys, rows and a sequence/auto-increment state, clones
-//! it concurrently, and checks that the clones are faithful and isolated.
+//! kit's checks, usually through [`conformance_tests!`](crate::conformance_tests):
+//!
+//! ```text
+//! cloner::conformance_tests!(postgres, async { (make_cloner().await, make_probe()) });
+//! ```
+//!
+//! The kit builds a template ([`fixture`], written for every [`Dialect`])
+//! with five tables, indexes (one unique), a view over two tables, a
+//! trigger, foreign keys, rows, and an auto-increment state ahead of
+//! `max(id)`; then it clones it concurrently and checks that the clones are
+//! faithful (same catalog, same rows, same next id) and isolated, that
+//! dropping is idempotent, that listing by prefix is exact, that odd names
+//! work and that errors are typed.
+//!
+//! Each check uses names from a fresh [`RunId`](crate::naming::RunId), so
+//! all checks can run in parallel against one server, and drops what it
+//! created, also when it fails (on a multi-threaded tokio runtime).
+//!
+//! [`Dialect`]: crate::quote::Dialect
 
-use async_trait::async_trait;
+mod checks;
+mod fixture;
+mod macros;
+mod probe;
+mod scope;
+mod snapshot;
 
-use crate::BoxError;
-use crate::quote::Dialect;
+pub use checks::{
+    CONCURRENT_CLONES, backend_describes_itself, clone_errors_are_typed,
+    clones_made_concurrently_match_template, connection_describes_database, drop_is_idempotent,
+    failing_migration_is_reported, foreign_keys_enforced_in_clone, list_by_prefix,
+    next_id_continues_from_template, odd_names_work, template_is_built,
+    trigger_and_view_work_in_clone, writes_are_isolated,
+};
+pub use fixture::{Fixture, Section, TABLES, fixture};
+pub use probe::{Probe, Row};
+pub use snapshot::{Snapshot, SnapshotError, render_row};
 
-/// A minimal way for the kit to run SQL in a named database. Implemented by
-/// each backend's test suite with its own client library.
-#[async_trait]
-pub trait Probe: Send + Sync {
-    /// The backend's SQL dialect; the kit's fixtures are written per dialect.
-    fn dialect(&self) -> Dialect;
-
-    /// Runs one or more statements (separated by `;`) in `database`.
-    async fn execute(&self, database: &str, sql: &str) -> Result<(), BoxError>;
-
-    /// Runs a query in `database` and returns every row, each column
-    /// rendered as text (`None` for NULL).
-    async fn query(&self, database: &str, sql: &str) -> Result<Vec<Vec<Option<String>>>, BoxError>;
+/// What [`conformance_tests!`](crate::conformance_tests) expands to needs.
+#[doc(hidden)]
+pub mod __private {
+    pub use tokio;
 }

@@ -57,7 +57,8 @@ impl RunId {
 
     /// Parses a run id as printed by [`RunId::as_str`].
     pub fn parse(s: &str) -> Option<RunId> {
-        (s.len() == RUN_ID_LEN && s.bytes().all(|b| ALPHABET.contains(&b))).then(|| RunId(s.to_owned()))
+        (s.len() == RUN_ID_LEN && s.bytes().all(|b| ALPHABET.contains(&b)))
+            .then(|| RunId(s.to_owned()))
     }
 
     /// The id as text.
@@ -106,7 +107,8 @@ impl Role {
         }
         let rest = s.strip_prefix('w')?;
         let number = |s: &str| -> Option<u32> {
-            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0')).then(|| s.parse().ok())?
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0'))
+                .then(|| s.parse().ok())?
         };
         match rest.split_once('r') {
             None => number(rest).map(Role::Worker),
@@ -123,13 +125,19 @@ impl Role {
 /// If `max_len` is too small to hold even the run id and role (under 32
 /// bytes); every DBMS we support allows more.
 pub fn database_name(base: &str, run: &RunId, role: Role, max_len: usize) -> String {
+    assert!(
+        max_len >= 32,
+        "a database name limit of {max_len} bytes is too small"
+    );
     let suffix = format!("_pc{run}_{role}");
-    assert!(max_len >= 32, "a database name limit of {max_len} bytes is too small");
-    if base.len() + suffix.len() <= max_len {
+    // Whether and where to cut must not depend on the role, or the names of
+    // one run would not share the prefix `run_prefix` lists them by.
+    let reserved = suffix.len() - role.to_string().len() + role.to_string().len().max(ROLE_ROOM);
+    if base.len() + reserved <= max_len {
         return format!("{base}{suffix}");
     }
     let hash = short_hash(base);
-    let room = max_len - suffix.len() - hash.len() - 1;
+    let room = max_len.saturating_sub(reserved + hash.len() + 1);
     let mut cut = room.min(base.len());
     while !base.is_char_boundary(cut) {
         cut -= 1;
@@ -137,12 +145,19 @@ pub fn database_name(base: &str, run: &RunId, role: Role, max_len: usize) -> Str
     format!("{}_{hash}{suffix}", &base[..cut])
 }
 
+/// Room kept for the role when deciding whether and where to cut a base:
+/// every role up to this long (`w9999r999`) gets the same cut, so the names
+/// of one run share one prefix.
+const ROLE_ROOM: usize = 9;
+
 /// The prefix every database of run `run` for `base` starts with, for
-/// listing them. Only exact for bases short enough not to be cut; callers
-/// check candidates with [`parse_name`].
+/// listing them. Exact for every role up to `w9999r999`, also when the base
+/// is cut; callers still check candidates with [`parse_name`].
 pub fn run_prefix(base: &str, run: &RunId, max_len: usize) -> String {
     let name = database_name(base, run, Role::Template, max_len);
-    name.strip_suffix("tpl").expect("template names end in tpl").to_owned()
+    name.strip_suffix("tpl")
+        .expect("template names end in tpl")
+        .to_owned()
 }
 
 /// A database name taken apart by [`parse_name`].
@@ -162,7 +177,11 @@ pub fn parse_name(name: &str) -> Option<ParsedName> {
     let role = Role::parse(role)?;
     let (base, run) = rest.rsplit_once("_pc")?;
     let run = RunId::parse(run)?;
-    Some(ParsedName { base: base.to_owned(), run, role })
+    Some(ParsedName {
+        base: base.to_owned(),
+        run,
+        role,
+    })
 }
 
 fn short_hash(s: &str) -> String {
@@ -180,25 +199,55 @@ mod tests {
 
     #[test]
     fn names_have_base_run_and_role() {
-        assert_eq!(database_name("shop", &run(), Role::Template, 63), "shop_pcabc123xyz0_tpl");
-        assert_eq!(database_name("shop", &run(), Role::Worker(7), 63), "shop_pcabc123xyz0_w7");
-        assert_eq!(database_name("shop", &run(), Role::Replacement(2, 3), 63), "shop_pcabc123xyz0_w2r3");
+        assert_eq!(
+            database_name("shop", &run(), Role::Template, 63),
+            "shop_pcabc123xyz0_tpl"
+        );
+        assert_eq!(
+            database_name("shop", &run(), Role::Worker(7), 63),
+            "shop_pcabc123xyz0_w7"
+        );
+        assert_eq!(
+            database_name("shop", &run(), Role::Replacement(2, 3), 63),
+            "shop_pcabc123xyz0_w2r3"
+        );
     }
 
     #[test]
     fn names_parse_back() {
-        for role in [Role::Template, Role::Worker(1), Role::Worker(12), Role::Replacement(3, 1)] {
+        for role in [
+            Role::Template,
+            Role::Worker(1),
+            Role::Worker(12),
+            Role::Replacement(3, 1),
+        ] {
             for base in ["shop", "my_app_pc_x", "it's a \"base\" é", ""] {
                 let name = database_name(base, &run(), role, 63);
                 let parsed = parse_name(&name).unwrap_or_else(|| panic!("{name} did not parse"));
-                assert_eq!(parsed, ParsedName { base: base.to_owned(), run: run(), role });
+                assert_eq!(
+                    parsed,
+                    ParsedName {
+                        base: base.to_owned(),
+                        run: run(),
+                        role
+                    }
+                );
             }
         }
     }
 
     #[test]
     fn foreign_names_are_not_recognised() {
-        for name in ["shop", "shop_test", "shop_pcabc_w1", "shop_pcabc123xyz0_w0", "shop_pcabc123xyz0_x1", "shop_pcABC123XYZ0_w1", "postgres", "shop_pcabc123xyz0_w01"] {
+        for name in [
+            "shop",
+            "shop_test",
+            "shop_pcabc_w1",
+            "shop_pcabc123xyz0_w0",
+            "shop_pcabc123xyz0_x1",
+            "shop_pcABC123XYZ0_w1",
+            "postgres",
+            "shop_pcabc123xyz0_w01",
+        ] {
             assert_eq!(parse_name(name), None, "{name}");
         }
     }

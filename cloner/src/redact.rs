@@ -16,18 +16,25 @@ pub fn redact_url(url: &str) -> String {
         let auth_start = scheme_end + 3;
         let rest = &out[auth_start..];
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            if let Some(colon) = rest[..at].find(':') {
-                out.replace_range(auth_start + colon + 1..auth_start + at, MASK);
-            }
+        let userinfo = rest[..authority_end]
+            .rfind('@')
+            .map(|at| (at, rest[..at].find(':')));
+        if let Some((at, Some(colon))) = userinfo {
+            out.replace_range(auth_start + colon + 1..auth_start + at, MASK);
         }
     }
     for key in ["password=", "pass=", "pwd="] {
         let mut search = 0;
         while let Some(found) = out[search..].to_ascii_lowercase().find(key) {
             let start = search + found + key.len();
-            let preceded_ok = start - key.len() == 0 || matches!(out.as_bytes()[start - key.len() - 1], b'?' | b'&' | b';' | b' ');
-            let end = out[start..].find(['&', ';', ' ', '#']).map_or(out.len(), |e| start + e);
+            let preceded_ok = start - key.len() == 0
+                || matches!(
+                    out.as_bytes()[start - key.len() - 1],
+                    b'?' | b'&' | b';' | b' '
+                );
+            let end = out[start..]
+                .find(['&', ';', ' ', '#'])
+                .map_or(out.len(), |e| start + e);
             if preceded_ok && end > start {
                 out.replace_range(start..end, MASK);
                 search = start + MASK.len();
@@ -87,11 +94,26 @@ mod tests {
 
     #[test]
     fn url_passwords_are_hidden() {
-        assert_eq!(redact_url("postgres://app:s3cr@t@db:5432/x"), "postgres://app:***@db:5432/x");
-        assert_eq!(redact_url("mysql://root@127.0.0.1:3306/x"), "mysql://root@127.0.0.1:3306/x");
-        assert_eq!(redact_url("postgres://db/x?user=a&password=hunter2&ssl=1"), "postgres://db/x?user=a&password=***&ssl=1");
-        assert_eq!(redact_url("sqlite:///tmp/a:b@c.db"), "sqlite:///tmp/a:b@c.db");
-        assert_eq!(redact_url("host=db password=hunter2 user=x"), "host=db password=*** user=x");
+        assert_eq!(
+            redact_url("postgres://app:s3cr@t@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(
+            redact_url("mysql://root@127.0.0.1:3306/x"),
+            "mysql://root@127.0.0.1:3306/x"
+        );
+        assert_eq!(
+            redact_url("postgres://db/x?user=a&password=hunter2&ssl=1"),
+            "postgres://db/x?user=a&password=***&ssl=1"
+        );
+        assert_eq!(
+            redact_url("sqlite:///tmp/a:b@c.db"),
+            "sqlite:///tmp/a:b@c.db"
+        );
+        assert_eq!(
+            redact_url("host=db password=hunter2 user=x"),
+            "host=db password=*** user=x"
+        );
         assert_eq!(redact_url("no url here"), "no url here");
     }
 
@@ -100,6 +122,9 @@ mod tests {
         let mut r = Redactor::new();
         r.add("hunter2");
         r.add("");
-        assert_eq!(r.redact("login failed for hunter2, see postgres://u:pw@h/d"), "login failed for ***, see postgres://u:***@h/d");
+        assert_eq!(
+            r.redact("login failed for hunter2, see postgres://u:pw@h/d"),
+            "login failed for ***, see postgres://u:***@h/d"
+        );
     }
 }

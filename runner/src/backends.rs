@@ -65,10 +65,28 @@ fn sqlite(
         "backup" => Method::Backup,
         "vacuum" => Method::Vacuum,
         "copy" => Method::Copy,
-        other => return Err(bad("method", other, "\"auto\", \"backup\", \"vacuum\", \"copy\"")),
+        other => {
+            return Err(bad(
+                "method",
+                other,
+                "\"auto\", \"backup\", \"vacuum\", \"copy\"",
+            ));
+        }
     };
-    let dir = settings.dir.as_ref().map_or_else(|| config_dir.join("target/paraclone/sqlite"), |d| config_dir.join(d));
-    let options = SqliteOptions { dir, target, method, in_memory_workers: settings.in_memory.unwrap_or(false) };
-    let cloner = SqliteCloner::new(options).map_err(|source| RunError::Backend { alias: None, op: "open the sqlite backend", source })?;
+    let dir = settings.dir.as_ref().map_or_else(
+        || config_dir.join("target/paraclone/sqlite"),
+        |d| config_dir.join(d),
+    );
+    let options = SqliteOptions {
+        dir,
+        target,
+        method,
+        in_memory_workers: settings.in_memory.unwrap_or(false),
+    };
+    let cloner = SqliteCloner::new(options).map_err(|source| RunError::Backend {
+        alias: None,
+        op: "open the sqlite backend",
+        source,
+    })?;
     Ok(Arc::new(cloner))
 }

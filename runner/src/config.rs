@@ -63,7 +63,10 @@ impl Location {
         let before = &text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Location { line, column: before[line_start..].chars().count() + 1 }
+        Location {
+            line,
+            column: before[line_start..].chars().count() + 1,
+        }
     }
 }
 
@@ -318,12 +321,17 @@ pub fn locate(explicit: Option<&Path>, start: &Path) -> Result<PathBuf, ConfigEr
         .ancestors()
         .map(|dir| dir.join(FILE_NAME))
         .find(|candidate| candidate.is_file())
-        .ok_or_else(|| ConfigError::NotFound { dir: start.to_owned() })
+        .ok_or_else(|| ConfigError::NotFound {
+            dir: start.to_owned(),
+        })
 }
 
 /// Reads and checks the config file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     parse(&text, &path)
 }
@@ -348,22 +356,33 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             let parsed = match value.get_ref() {
                 toml::Value::Integer(n) if *n > 0 => Ok(Parallel::Count(*n as usize)),
                 toml::Value::String(s) => Parallel::parse(s),
-                other => Err(format!("expected a positive number or \"auto\", got {other}")),
+                other => Err(format!(
+                    "expected a positive number or \"auto\", got {other}"
+                )),
             };
             Some(parsed.map_err(|m| invalid(value.span().start, format!("run.parallel: {m}")))?)
         }
     };
-    let backend = raw.run.backend.map(|b| known_backend(text, b, "run.backend", &invalid)).transpose()?;
+    let backend = raw
+        .run
+        .backend
+        .map(|b| known_backend(text, b, "run.backend", &invalid))
+        .transpose()?;
 
     let tests = raw.tests;
-    let duration = |value: Option<Spanned<String>>, key: &str| -> Result<Option<Duration>, ConfigError> {
-        value
-            .map(|v| {
-                humantime::parse_duration(v.get_ref())
-                    .map_err(|e| invalid(v.span().start, format!("tests.{key}: {e} (write e.g. \"90s\" or \"5m\")")))
-            })
-            .transpose()
-    };
+    let duration =
+        |value: Option<Spanned<String>>, key: &str| -> Result<Option<Duration>, ConfigError> {
+            value
+                .map(|v| {
+                    humantime::parse_duration(v.get_ref()).map_err(|e| {
+                        invalid(
+                            v.span().start,
+                            format!("tests.{key}: {e} (write e.g. \"90s\" or \"5m\")"),
+                        )
+                    })
+                })
+                .transpose()
+        };
     let kind = match tests.kind.get_ref().as_str() {
         "rust" => TestsKind::Rust {
             packages: tests.packages,
@@ -388,24 +407,39 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     for (alias, entry) in raw.databases {
         let alias_span = alias.span();
         let alias = alias.into_inner();
-        if alias.is_empty() || !alias.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if alias.is_empty()
+            || !alias
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(invalid(
                 alias_span.start,
-                format!("databases.{alias:?}: an alias may hold only ASCII letters, digits, '_' and '-'"),
+                format!(
+                    "databases.{alias:?}: an alias may hold only ASCII letters, digits, '_' and '-'"
+                ),
             ));
         }
         let entry = entry.into_inner();
         let key = |k: &str| format!("databases.{alias}.{k}");
-        let backend = entry.backend.map(|b| known_backend(text, b, &key("backend"), &invalid)).transpose()?;
+        let backend = entry
+            .backend
+            .map(|b| known_backend(text, b, &key("backend"), &invalid))
+            .transpose()?;
         let base_name = entry.name.unwrap_or_else(|| format!("test_{alias}"));
         if base_name.is_empty() {
-            return Err(invalid(alias_span.start, format!("{}: must not be empty", key("name"))));
+            return Err(invalid(
+                alias_span.start,
+                format!("{}: must not be empty", key("name")),
+            ));
         }
         aliases.push(AliasConfig {
             alias: alias.clone(),
             base_name,
             backend,
-            migrations: entry.migrations.map(|m| Located { at: Location::of(text, m.span().start), value: m.into_inner() }),
+            migrations: entry.migrations.map(|m| Located {
+                at: Location::of(text, m.span().start),
+                value: m.into_inner(),
+            }),
             setup: entry.setup.map(|c| match c {
                 RawCommand::Shell(s) => CommandLine::Shell(s),
                 RawCommand::Argv(v) => CommandLine::Argv(v),
@@ -417,17 +451,27 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         });
         let setup_is_empty = matches!(&aliases.last().expect("just pushed").setup, Some(CommandLine::Argv(v)) if v.is_empty());
         if setup_is_empty {
-            return Err(invalid(alias_span.start, format!("{}: the command is empty", key("setup"))));
+            return Err(invalid(
+                alias_span.start,
+                format!("{}: the command is empty", key("setup")),
+            ));
         }
     }
     if aliases.is_empty() {
-        return Err(invalid(text.len(), "no [databases.<alias>] table: name at least one database".to_owned()));
+        return Err(invalid(
+            text.len(),
+            "no [databases.<alias>] table: name at least one database".to_owned(),
+        ));
     }
     let aliases = order_aliases(aliases).map_err(|m| invalid(0, m))?;
 
     Ok(Config {
         path: path.to_owned(),
-        state_dir: dir.join(raw.run.state_dir.unwrap_or_else(|| PathBuf::from("target/paraclone"))),
+        state_dir: dir.join(
+            raw.run
+                .state_dir
+                .unwrap_or_else(|| PathBuf::from("target/paraclone")),
+        ),
         dir,
         parallel,
         backend,
@@ -449,11 +493,18 @@ fn known_backend(
     invalid: &dyn Fn(usize, String) -> ConfigError,
 ) -> Result<Located<String>, ConfigError> {
     if KNOWN_BACKENDS.contains(&value.get_ref().as_str()) {
-        Ok(Located { at: Location::of(text, value.span().start), value: value.into_inner() })
+        Ok(Located {
+            at: Location::of(text, value.span().start),
+            value: value.into_inner(),
+        })
     } else {
         Err(invalid(
             value.span().start,
-            format!("{key}: unknown backend {:?} (known: {})", value.get_ref(), KNOWN_BACKENDS.join(", ")),
+            format!(
+                "{key}: unknown backend {:?} (known: {})",
+                value.get_ref(),
+                KNOWN_BACKENDS.join(", ")
+            ),
         ))
     }
 }
@@ -466,19 +517,31 @@ fn order_aliases(mut aliases: Vec<AliasConfig>) -> Result<Vec<AliasConfig>, Stri
     for a in &aliases {
         for d in a.depends.iter().chain(&a.mirror) {
             if !names.contains(d) {
-                return Err(format!("databases.{}: refers to {d:?}, which is not a database alias", a.alias));
+                return Err(format!(
+                    "databases.{}: refers to {d:?}, which is not a database alias",
+                    a.alias
+                ));
             }
             if d == &a.alias {
                 return Err(format!("databases.{}: refers to itself", a.alias));
             }
         }
         if let Some(m) = &a.mirror {
-            let target = aliases.iter().find(|t| &t.alias == m).expect("checked above");
+            let target = aliases
+                .iter()
+                .find(|t| &t.alias == m)
+                .expect("checked above");
             if target.mirror.is_some() {
-                return Err(format!("databases.{}: mirrors {m:?}, which is itself a mirror", a.alias));
+                return Err(format!(
+                    "databases.{}: mirrors {m:?}, which is itself a mirror",
+                    a.alias
+                ));
             }
             if a.migrations.is_some() || a.setup.is_some() {
-                return Err(format!("databases.{}: a mirror has no migrations or setup of its own", a.alias));
+                return Err(format!(
+                    "databases.{}: a mirror has no migrations or setup of its own",
+                    a.alias
+                ));
             }
         }
     }
@@ -486,13 +549,19 @@ fn order_aliases(mut aliases: Vec<AliasConfig>) -> Result<Vec<AliasConfig>, Stri
     let mut ordered: Vec<AliasConfig> = Vec::with_capacity(aliases.len());
     while !aliases.is_empty() {
         let ready = aliases.iter().position(|a| {
-            a.depends.iter().chain(&a.mirror).all(|d| ordered.iter().any(|o| &o.alias == d))
+            a.depends
+                .iter()
+                .chain(&a.mirror)
+                .all(|d| ordered.iter().any(|o| &o.alias == d))
         });
         match ready {
             Some(i) => ordered.push(aliases.remove(i)),
             None => {
                 let cycle: Vec<&str> = aliases.iter().map(|a| a.alias.as_str()).collect();
-                return Err(format!("databases: circular dependency among {}", cycle.join(", ")));
+                return Err(format!(
+                    "databases: circular dependency among {}",
+                    cycle.join(", ")
+                ));
             }
         }
     }
@@ -508,7 +577,10 @@ mod tests {
     }
 
     fn parse_err(text: &str) -> String {
-        parse(text, Path::new("/p/paraclone.toml")).map(|_| ()).expect_err("config should be rejected").to_string()
+        parse(text, Path::new("/p/paraclone.toml"))
+            .map(|_| ())
+            .expect_err("config should be rejected")
+            .to_string()
     }
 
     const MINIMAL: &str = "[tests]\nkind = \"rust\"\n\n[databases.default]\nmigrations = \"m\"\n";
@@ -518,7 +590,13 @@ mod tests {
         let c = parse_ok(MINIMAL);
         assert_eq!(c.aliases.len(), 1);
         assert_eq!(c.aliases[0].base_name, "test_default");
-        assert_eq!(c.aliases[0].migrations.as_ref().unwrap().at, Location { line: 5, column: 14 });
+        assert_eq!(
+            c.aliases[0].migrations.as_ref().unwrap().at,
+            Location {
+                line: 5,
+                column: 14
+            }
+        );
         assert_eq!(c.parallel, None);
         assert_eq!(c.dir, Path::new("/p"));
         assert_eq!(c.tests.slow, Duration::from_secs(60));
@@ -527,28 +605,46 @@ mod tests {
     #[test]
     fn unknown_key_names_file_line_and_key() {
         let e = parse_err("[tests]\nkind = \"rust\"\nparalel = 3\n[databases.default]\n");
-        assert!(e.starts_with("/p/paraclone.toml:3:1: unknown field `paralel`"), "{e}");
+        assert!(
+            e.starts_with("/p/paraclone.toml:3:1: unknown field `paralel`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn wrong_type_names_line() {
-        let e = parse_err("[run]\nparallel = true\n[tests]\nkind = \"rust\"\n[databases.default]\n");
-        assert!(e.starts_with("/p/paraclone.toml:2:12: run.parallel: expected a positive number"), "{e}");
+        let e =
+            parse_err("[run]\nparallel = true\n[tests]\nkind = \"rust\"\n[databases.default]\n");
+        assert!(
+            e.starts_with("/p/paraclone.toml:2:12: run.parallel: expected a positive number"),
+            "{e}"
+        );
         let e = parse_err("[tests]\nkind = \"rust\"\n[databases.default]\ndepends = \"x\"\n");
         assert!(e.starts_with("/p/paraclone.toml:4:11: invalid type"), "{e}");
     }
 
     #[test]
     fn parallel_accepts_numbers_and_auto() {
-        assert_eq!(parse_ok(&format!("[run]\nparallel = 3\n{MINIMAL}")).parallel, Some(Parallel::Count(3)));
-        assert_eq!(parse_ok(&format!("[run]\nparallel = \"auto\"\n{MINIMAL}")).parallel, Some(Parallel::Auto));
+        assert_eq!(
+            parse_ok(&format!("[run]\nparallel = 3\n{MINIMAL}")).parallel,
+            Some(Parallel::Count(3))
+        );
+        assert_eq!(
+            parse_ok(&format!("[run]\nparallel = \"auto\"\n{MINIMAL}")).parallel,
+            Some(Parallel::Auto)
+        );
         assert!(parse_err(&format!("[run]\nparallel = 0\n{MINIMAL}")).contains("run.parallel"));
-        assert_eq!(Parallel::parse("0"), Err("expected a positive number or \"auto\", got \"0\"".to_owned()));
+        assert_eq!(
+            Parallel::parse("0"),
+            Err("expected a positive number or \"auto\", got \"0\"".to_owned())
+        );
     }
 
     #[test]
     fn unknown_backend_is_rejected_with_the_known_ones() {
-        let e = parse_err("[run]\nbackend = \"mongo\"\n[tests]\nkind = \"rust\"\n[databases.default]\n");
+        let e = parse_err(
+            "[run]\nbackend = \"mongo\"\n[tests]\nkind = \"rust\"\n[databases.default]\n",
+        );
         assert_eq!(
             e,
             "/p/paraclone.toml:2:11: run.backend: unknown backend \"mongo\" (known: sqlite, postgres, mysql, oracle)"
@@ -558,7 +654,10 @@ mod tests {
     #[test]
     fn bad_duration_is_explained() {
         let e = parse_err("[tests]\nkind = \"rust\"\ntimeout = \"soon\"\n[databases.default]\n");
-        assert!(e.starts_with("/p/paraclone.toml:3:11: tests.timeout:"), "{e}");
+        assert!(
+            e.starts_with("/p/paraclone.toml:3:11: tests.timeout:"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -568,7 +667,9 @@ mod tests {
         );
         let order: Vec<&str> = c.aliases.iter().map(|a| a.alias.as_str()).collect();
         assert_eq!(order, ["b", "default", "a"]);
-        let e = parse_err("[tests]\nkind = \"rust\"\n[databases.a]\ndepends = [\"b\"]\n[databases.b]\ndepends = [\"a\"]\n");
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.a]\ndepends = [\"b\"]\n[databases.b]\ndepends = [\"a\"]\n",
+        );
         assert!(e.contains("circular dependency among a, b"), "{e}");
         let e = parse_err("[tests]\nkind = \"rust\"\n[databases.a]\nmirror = \"nope\"\n");
         assert!(e.contains("refers to \"nope\""), "{e}");
@@ -583,5 +684,80 @@ mod tests {
     fn syntax_error_has_a_line() {
         let e = parse_err("[tests]\nkind = \"rust\n");
         assert!(e.starts_with("/p/paraclone.toml:2:"), "{e}");
+    }
+
+    const FULL: &str = r#"[run]
+parallel = 4
+backend = "sqlite"
+state_dir = "state"
+
+[tests]
+kind = "rust"
+packages = ["shop"]
+timeout = "2m"
+
+[databases.default]
+name = "shop"
+migrations = "migrations/{backend}"
+setup = ["python", "seed.py"]
+depends = ["other"]
+
+[databases.default.env]
+SHOP_DB = "{path}"
+
+[databases.other]
+url = "postgres://u:p@h/db"
+
+[databases.replica]
+mirror = "default"
+
+[backends.sqlite]
+target = "ram"
+method = "vacuum"
+"#;
+
+    #[test]
+    fn full_config_parses() {
+        let c = parse_ok(FULL);
+        let order: Vec<&str> = c.aliases.iter().map(|a| a.alias.as_str()).collect();
+        assert_eq!(order, ["other", "default", "replica"]);
+        assert_eq!(c.state_dir, Path::new("/p/state"));
+        assert_eq!(
+            c.aliases[1].setup,
+            Some(CommandLine::Argv(vec![
+                "python".to_owned(),
+                "seed.py".to_owned()
+            ]))
+        );
+        assert_eq!(
+            c.aliases[1].env,
+            [("SHOP_DB".to_owned(), "{path}".to_owned())]
+        );
+        assert_eq!(c.backends.sqlite.target.as_deref(), Some("ram"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Any text at all: an answer, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+            let _ = parse(&text, Path::new("/p/paraclone.toml"));
+        }
+
+        /// A valid config with one span replaced by junk: an answer, never a
+        /// panic, and any error names the file and a line within it.
+        #[test]
+        fn mutated_config_never_panics(start in 0..FULL.len(), len in 0..20usize, junk in "[\\[\\]{}=\"',.#a-z0-9 \n]{0,12}") {
+            let mut text = FULL.to_owned();
+            let start = (0..=start).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let end = (start + len).min(text.len());
+            let end = (end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            text.replace_range(start..end, &junk);
+            if let Err(ConfigError::Invalid { path, at, .. }) = parse(&text, Path::new("/p/paraclone.toml")) {
+                proptest::prop_assert_eq!(path, Path::new("/p/paraclone.toml"));
+                proptest::prop_assert!(at.line >= 1 && at.line <= text.lines().count() + 1, "line {} of {}", at.line, text.lines().count());
+            }
+        }
     }
 }

@@ -65,7 +65,10 @@ impl Context {
         } else {
             self.failfast.cancel();
         }
-        self.send(Event::RunCancelling { reason, running: self.running.load(Ordering::SeqCst) });
+        self.send(Event::RunCancelling {
+            reason,
+            running: self.running.load(Ordering::SeqCst),
+        });
     }
 
     /// Why the run is stopping, if it is.
@@ -90,7 +93,12 @@ impl Context {
     }
 
     pub(crate) fn limits(&self, timeout: Option<Duration>) -> Limits {
-        Limits { timeout, grace: self.grace, soft_stop: self.soft_stop.clone(), hard_stop: self.hard_stop.clone() }
+        Limits {
+            timeout,
+            grace: self.grace,
+            soft_stop: self.soft_stop.clone(),
+            hard_stop: self.hard_stop.clone(),
+        }
     }
 
     pub(crate) fn redactor_add(&self, connection: &Connection) {

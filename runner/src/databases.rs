@@ -38,6 +38,9 @@ struct AliasDbs {
     clones: Vec<Connection>,
 }
 
+/// A worker's replacement clones, by alias index.
+pub(crate) type Replaced = HashMap<usize, Connection>;
+
 /// A database this run asked a backend to create.
 #[derive(Debug)]
 struct Created {
@@ -60,12 +63,20 @@ pub(crate) struct Databases {
 impl Databases {
     /// Opens a cloner per alias and reads its migrations. `backend`
     /// overrides every alias's backend (the `--db` flag).
-    pub(crate) fn plan(config: &Config, backend: Option<&str>, run_id: RunId, ledger_dir: &Path) -> Result<Databases, RunError> {
+    pub(crate) fn plan(
+        config: &Config,
+        backend: Option<&str>,
+        run_id: RunId,
+        ledger_dir: &Path,
+    ) -> Result<Databases, RunError> {
         let mut aliases: Vec<AliasDbs> = Vec::new();
         let mut cloners: HashMap<(String, Option<String>), Arc<dyn Cloner>> = HashMap::new();
         for alias in &config.aliases {
             if let Some(target) = &alias.mirror {
-                let index = aliases.iter().position(|a| &a.config.alias == target).expect("config orders mirrors after their target");
+                let index = aliases
+                    .iter()
+                    .position(|a| &a.config.alias == target)
+                    .expect("config orders mirrors after their target");
                 aliases.push(AliasDbs {
                     config: alias.clone(),
                     cloner: None,
@@ -77,18 +88,30 @@ impl Databases {
                 continue;
             }
             let chosen = match backend {
-                Some(b) => Located { value: b.to_owned(), at: Default::default() },
+                Some(b) => Located {
+                    value: b.to_owned(),
+                    at: Default::default(),
+                },
                 None => alias
                     .backend
                     .clone()
                     .or_else(|| config.backend.clone())
-                    .unwrap_or_else(|| Located { value: "sqlite".to_owned(), at: Default::default() }),
+                    .unwrap_or_else(|| Located {
+                        value: "sqlite".to_owned(),
+                        at: Default::default(),
+                    }),
             };
             let key = (chosen.value.clone(), alias.url.clone());
             let cloner = match cloners.get(&key) {
                 Some(c) => Arc::clone(c),
                 None => {
-                    let c = backends::open(&chosen, alias.url.as_deref(), &config.backends, &config.dir, &config.path)?;
+                    let c = backends::open(
+                        &chosen,
+                        alias.url.as_deref(),
+                        &config.backends,
+                        &config.dir,
+                        &config.path,
+                    )?;
                     cloners.insert(key, Arc::clone(&c));
                     c
                 }
@@ -106,8 +129,13 @@ impl Databases {
                 clones: Vec::new(),
             });
         }
-        let ledger = Ledger::create(ledger_dir, run_id.as_str(), &config.path)
-            .map_err(|source| RunError::Ledger { path: ledger_dir.to_owned(), source })?;
+        let ledger =
+            Ledger::create(ledger_dir, run_id.as_str(), &config.path).map_err(|source| {
+                RunError::Ledger {
+                    path: ledger_dir.to_owned(),
+                    source,
+                }
+            })?;
         Ok(Databases {
             run_id,
             aliases,
@@ -126,11 +154,15 @@ impl Databases {
         for a in &self.aliases {
             let summary = match (&a.cloner, a.mirror_of) {
                 (Some(cloner), _) => {
-                    let version = cloner.server_version().await.map_err(|source| RunError::Backend {
-                        alias: Some(a.config.alias.clone()),
-                        op: "reach the database server",
-                        source,
-                    })?;
+                    let version =
+                        cloner
+                            .server_version()
+                            .await
+                            .map_err(|source| RunError::Backend {
+                                alias: Some(a.config.alias.clone()),
+                                op: "reach the database server",
+                                source,
+                            })?;
                     AliasSummary {
                         alias: a.config.alias.clone(),
                         backend: cloner.backend().to_owned(),
@@ -158,12 +190,23 @@ impl Databases {
             if ctx.stopping() {
                 return Err(RunError::Interrupted);
             }
-            let Some(cloner) = self.aliases[index].cloner.clone() else { continue };
+            let Some(cloner) = self.aliases[index].cloner.clone() else {
+                continue;
+            };
             let started = Instant::now();
             let alias = self.aliases[index].config.alias.clone();
-            let name = naming::database_name(&self.aliases[index].config.base_name, &self.run_id, Role::Template, cloner.max_name_len());
+            let name = naming::database_name(
+                &self.aliases[index].config.base_name,
+                &self.run_id,
+                Role::Template,
+                cloner.max_name_len(),
+            );
             self.record(index, &name, true)?;
-            let backend_error = |op, source| RunError::Backend { alias: Some(alias.clone()), op, source };
+            let backend_error = |op, source| RunError::Backend {
+                alias: Some(alias.clone()),
+                op,
+                source,
+            };
             let connection = cloner
                 .create_template(&name, &self.aliases[index].migrations)
                 .await
@@ -173,13 +216,25 @@ impl Databases {
             if let Some(setup) = self.aliases[index].config.setup.clone() {
                 self.run_setup(index, &setup, ctx).await?;
             }
-            cloner.seal_template(&name).await.map_err(|e| backend_error("seal the template", e))?;
-            ctx.send(Event::TemplateReady { alias, name, duration: started.elapsed() });
+            cloner
+                .seal_template(&name)
+                .await
+                .map_err(|e| backend_error("seal the template", e))?;
+            ctx.send(Event::TemplateReady {
+                alias,
+                name,
+                duration: started.elapsed(),
+            });
         }
         Ok(())
     }
 
-    async fn run_setup(&self, index: usize, setup: &CommandLine, ctx: &Context) -> Result<(), RunError> {
+    async fn run_setup(
+        &self,
+        index: usize,
+        setup: &CommandLine,
+        ctx: &Context,
+    ) -> Result<(), RunError> {
         let alias = &self.aliases[index];
         let template = alias.template.as_ref().expect("template was just built");
         let mut env = vec![
@@ -195,13 +250,18 @@ impl Databases {
         env.extend(template.extra_env.iter().cloned());
         env.extend(mapped_env(&alias.config, template, 0));
         let spec = match setup {
-            CommandLine::Shell(script) => ChildSpec::new("sh", &self.config_dir).arg("-c").arg(script),
+            CommandLine::Shell(script) => {
+                ChildSpec::new("sh", &self.config_dir).arg("-c").arg(script)
+            }
             CommandLine::Argv(argv) => ChildSpec::new(&argv[0], &self.config_dir).args(&argv[1..]),
         }
         .envs(env);
         let done = spawn::run(&spec, &ctx.limits(None), None)
             .await
-            .map_err(|source| RunError::Spawn { command: spec.display(), source })?;
+            .map_err(|source| RunError::Spawn {
+                command: spec.display(),
+                source,
+            })?;
         let status = match done.exit {
             Exit::Code(0) => return Ok(()),
             Exit::Interrupted => return Err(RunError::Interrupted),
@@ -221,10 +281,18 @@ impl Databases {
     /// backend's concurrency hint at a time per backend. With `share` no
     /// clone is made and every worker uses the template (a debug switch that
     /// shows what isolation prevents).
-    pub(crate) async fn make_clones(&mut self, workers: usize, share: bool, ctx: &Context) -> Result<usize, RunError> {
+    pub(crate) async fn make_clones(
+        &mut self,
+        workers: usize,
+        share: bool,
+        ctx: &Context,
+    ) -> Result<usize, RunError> {
         if share {
             for a in self.aliases.iter_mut().filter(|a| a.cloner.is_some()) {
-                let template = a.template.clone().expect("templates are built before cloning");
+                let template = a
+                    .template
+                    .clone()
+                    .expect("templates are built before cloning");
                 a.clones = vec![template; workers];
             }
             return Ok(0);
@@ -236,10 +304,24 @@ impl Databases {
             // One semaphore per cloner instance, shared by the aliases that
             // use the same server.
             let key = Arc::as_ptr(cloner) as *const () as usize;
-            let permits = Arc::clone(semaphores.entry(key).or_insert_with(|| Arc::new(Semaphore::new(cloner.concurrency_hint().max(1)))));
-            let template = a.template.as_ref().expect("templates are built before cloning").name.clone();
+            let permits = Arc::clone(
+                semaphores
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(Semaphore::new(cloner.concurrency_hint().max(1)))),
+            );
+            let template = a
+                .template
+                .as_ref()
+                .expect("templates are built before cloning")
+                .name
+                .clone();
             for worker in 1..=workers {
-                let name = naming::database_name(&a.config.base_name, &self.run_id, Role::Worker(worker as u32), cloner.max_name_len());
+                let name = naming::database_name(
+                    &a.config.base_name,
+                    &self.run_id,
+                    Role::Worker(worker as u32),
+                    cloner.max_name_len(),
+                );
                 self.record(index, &name, false)?;
                 let cloner = Arc::clone(cloner);
                 let permits = Arc::clone(&permits);
@@ -254,7 +336,11 @@ impl Databases {
                     }
                     let result = cloner.clone_database(&template, &name).await;
                     if result.is_ok() {
-                        ctx.send(Event::CloneReady { alias: alias.clone(), worker, name });
+                        ctx.send(Event::CloneReady {
+                            alias: alias.clone(),
+                            worker,
+                            name,
+                        });
                     }
                     (index, worker, result.map_err(Some))
                 });
@@ -278,7 +364,11 @@ impl Databases {
                     made += 1;
                 }
                 Err(Some(source)) if first_error.is_none() => {
-                    first_error = Some(RunError::Backend { alias: Some(self.aliases[index].config.alias.clone()), op: "clone the template", source });
+                    first_error = Some(RunError::Backend {
+                        alias: Some(self.aliases[index].config.alias.clone()),
+                        op: "clone the template",
+                        source,
+                    });
                 }
                 Err(_) => {}
             }
@@ -292,15 +382,27 @@ impl Databases {
 
     /// The environment of worker `worker` (1-based): the contract documented
     /// in the README.
-    pub(crate) fn worker_env(&self, worker: usize, workers: usize) -> Vec<(String, String)> {
+    pub(crate) fn worker_env(
+        &self,
+        worker: usize,
+        workers: usize,
+        replaced: &Replaced,
+    ) -> Vec<(String, String)> {
         let mut env = vec![
             ("PARACLONE_WORKER".to_owned(), worker.to_string()),
             ("PARACLONE_WORKERS".to_owned(), workers.to_string()),
             ("PARACLONE_RUN_ID".to_owned(), self.run_id.to_string()),
         ];
-        let default = self.aliases.iter().position(|a| a.config.alias == "default").unwrap_or(0);
+        let default = self
+            .aliases
+            .iter()
+            .position(|a| a.config.alias == "default")
+            .unwrap_or(0);
         for (index, a) in self.aliases.iter().enumerate() {
-            let connection = &self.resolve(a).clones[worker - 1];
+            let owner = a.mirror_of.unwrap_or(index);
+            let connection = replaced
+                .get(&owner)
+                .unwrap_or(&self.aliases[owner].clones[worker - 1]);
             if index == default {
                 env.push(("DATABASE_URL".to_owned(), connection.url.clone()));
             }
@@ -309,6 +411,55 @@ impl Databases {
             env.extend(mapped_env(&a.config, connection, worker));
         }
         env
+    }
+
+    /// Gives worker `worker` fresh clones of every template, after a test
+    /// crashed and may have left its databases half-written: the new clones
+    /// are made (as replacement number `generation`), then the old ones are
+    /// dropped. `replaced` holds the worker's current replacements and is
+    /// updated.
+    pub(crate) async fn replace_clones(
+        &self,
+        worker: usize,
+        generation: u32,
+        replaced: &mut Replaced,
+        ctx: &Context,
+    ) -> Result<(), RunError> {
+        for (index, a) in self.aliases.iter().enumerate() {
+            let Some(cloner) = &a.cloner else { continue };
+            let template = &a
+                .template
+                .as_ref()
+                .expect("templates are built before running")
+                .name;
+            let name = naming::database_name(
+                &a.config.base_name,
+                &self.run_id,
+                Role::Replacement(worker as u32, generation),
+                cloner.max_name_len(),
+            );
+            self.record(index, &name, false)?;
+            let connection = cloner
+                .clone_database(template, &name)
+                .await
+                .map_err(|source| RunError::Backend {
+                    alias: Some(a.config.alias.clone()),
+                    op: "make a fresh clone after a crashed test",
+                    source,
+                })?;
+            ctx.redactor_add(&connection);
+            let old = replaced
+                .insert(index, connection)
+                .unwrap_or_else(|| a.clones[worker - 1].clone());
+            if cloner.drop_database(&old.name).await.is_ok() {
+                let _ = self.ledger.dropped(&old.name);
+                self.created
+                    .lock()
+                    .expect("not poisoned")
+                    .retain(|c| c.name != old.name);
+            }
+        }
+        Ok(())
     }
 
     /// Drops every database this run created, clones first (concurrently),
@@ -320,7 +471,10 @@ impl Databases {
         let mut left = Vec::new();
         for batch in [clones, templates] {
             let results = join_all(batch.iter().map(|c| async move {
-                let cloner = self.aliases[c.alias].cloner.as_ref().expect("only backed aliases create databases");
+                let cloner = self.aliases[c.alias]
+                    .cloner
+                    .as_ref()
+                    .expect("only backed aliases create databases");
                 (c, cloner.drop_database(&c.name).await)
             }))
             .await;
@@ -355,18 +509,35 @@ impl Databases {
     /// Writes `name` down, in the ledger and in memory, before it exists.
     fn record(&self, alias: usize, name: &str, template: bool) -> Result<(), RunError> {
         let a = &self.aliases[alias];
-        let cloner = a.cloner.as_ref().expect("only backed aliases create databases");
+        let cloner = a
+            .cloner
+            .as_ref()
+            .expect("only backed aliases create databases");
         self.ledger
-            .will_create(&a.config.alias, cloner.backend(), &cloner.server_label(), name)
-            .map_err(|source| RunError::Ledger { path: self.ledger_dir.clone(), source })?;
-        self.created.lock().expect("not poisoned").push(Created { alias, name: name.to_owned(), template });
+            .will_create(
+                &a.config.alias,
+                cloner.backend(),
+                &cloner.server_label(),
+                name,
+            )
+            .map_err(|source| RunError::Ledger {
+                path: self.ledger_dir.clone(),
+                source,
+            })?;
+        self.created.lock().expect("not poisoned").push(Created {
+            alias,
+            name: name.to_owned(),
+            template,
+        });
         Ok(())
     }
 
     /// Closes the ledger: its file goes if everything was dropped.
     pub(crate) fn close_ledger(self) -> Result<(), RunError> {
         let path = self.ledger_dir.clone();
-        self.ledger.close().map_err(|source| RunError::Ledger { path, source })
+        self.ledger
+            .close()
+            .map_err(|source| RunError::Ledger { path, source })
     }
 
     fn resolve<'a>(&'a self, alias: &'a AliasDbs) -> &'a AliasDbs {
@@ -374,7 +545,12 @@ impl Databases {
     }
 }
 
-fn read_migrations(config: &Config, alias: &AliasConfig, dir: &Located<String>, backend: &str) -> Result<Vec<Migration>, RunError> {
+fn read_migrations(
+    config: &Config,
+    alias: &AliasConfig,
+    dir: &Located<String>,
+    backend: &str,
+) -> Result<Vec<Migration>, RunError> {
     let path = config.dir.join(dir.value.replace("{backend}", backend));
     let error = |source| RunError::Migrations {
         config: config.path.clone(),
@@ -390,35 +566,59 @@ fn read_migrations(config: &Config, alias: &AliasConfig, dir: &Located<String>, 
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(error(std::io::Error::new(std::io::ErrorKind::NotFound, "it holds no *.sql file")));
+        return Err(error(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "it holds no *.sql file",
+        )));
     }
     files
         .iter()
         .map(|f| {
             let sql = std::fs::read_to_string(f).map_err(error)?;
-            Ok(Migration { name: file_name(f), sql })
+            Ok(Migration {
+                name: file_name(f),
+                sql,
+            })
         })
         .collect()
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// `DATABASE_URL_<ALIAS>`: the alias upper-cased, `-` as `_`.
 pub(crate) fn alias_variable(alias: &str) -> String {
-    format!("DATABASE_URL_{}", alias.to_ascii_uppercase().replace('-', "_"))
+    format!(
+        "DATABASE_URL_{}",
+        alias.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// The alias's `env` table with placeholders filled from `connection`.
-fn mapped_env(alias: &AliasConfig, connection: &Connection, worker: usize) -> Vec<(String, String)> {
-    alias.env.iter().map(|(k, v)| (k.clone(), fill_placeholders(v, connection, worker))).collect()
+fn mapped_env(
+    alias: &AliasConfig,
+    connection: &Connection,
+    worker: usize,
+) -> Vec<(String, String)> {
+    alias
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), fill_placeholders(v, connection, worker)))
+        .collect()
 }
 
 /// Replaces `{url}`, `{name}`, `{host}`, `{port}`, `{user}`, `{password}`,
 /// `{path}` and `{worker}`; a part the connection lacks becomes empty.
 pub(crate) fn fill_placeholders(template: &str, c: &Connection, worker: usize) -> String {
-    let path = c.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let path = c
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     template
         .replace("{url}", &c.url)
         .replace("{name}", &c.name)
@@ -457,7 +657,11 @@ mod tests {
     #[test]
     fn placeholders_are_filled() {
         assert_eq!(
-            fill_placeholders("{user}@{host}:{port}/{name} w{worker} {path}|{password}", &connection(), 3),
+            fill_placeholders(
+                "{user}@{host}:{port}/{name} w{worker} {path}|{password}",
+                &connection(),
+                3
+            ),
             "u@h:5432/db_w1 w3 |pw"
         );
     }

@@ -126,9 +126,10 @@ impl RunError {
     pub fn hint(&self) -> Option<String> {
         match self {
             RunError::Backend { source, .. } => source.hint().map(str::to_owned),
-            RunError::Config(ConfigError::NotFound { .. }) => {
-                Some("run paraclone from a directory with a paraclone.toml, or pass --config PATH".to_owned())
-            }
+            RunError::Config(ConfigError::NotFound { .. }) => Some(
+                "run paraclone from a directory with a paraclone.toml, or pass --config PATH"
+                    .to_owned(),
+            ),
             _ => None,
         }
     }

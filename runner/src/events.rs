@@ -51,6 +51,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Whether the test process ended outside the test harness's control
+    /// (a signal, a time-out, an exit code other than a test failure's), so
+    /// that whatever it was doing to its database was cut short.
+    pub fn is_crash(&self) -> bool {
+        match self {
+            Outcome::Signalled { .. } | Outcome::TimedOut { .. } => true,
+            Outcome::Failed { code } => *code != 101,
+            _ => false,
+        }
+    }
+
     /// Whether this counts as a pass.
     pub fn is_pass(&self) -> bool {
         matches!(self, Outcome::Passed)
@@ -263,6 +274,15 @@ pub enum Event {
         duration: Duration,
         /// Its output, stdout and stderr merged, passwords redacted.
         output: String,
+    },
+    /// A worker got fresh clones after a test crashed on it.
+    ClonesReplaced {
+        /// The worker.
+        worker: usize,
+        /// The test that crashed.
+        after: TestId,
+        /// Set if the fresh clones could not be made: the worker stopped.
+        error: Option<String>,
     },
     /// The run is stopping early.
     RunCancelling {

@@ -61,14 +61,24 @@ impl Ledger {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{run_id}.jsonl"));
         let temporary = dir.join(format!(".{run_id}.jsonl.new"));
-        let file = OpenOptions::new().create_new(true).append(true).read(true).open(&temporary)?;
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .read(true)
+            .open(&temporary)?;
         file.try_lock().map_err(std::io::Error::other)?;
-        let ledger = Ledger { path: path.clone(), file: Mutex::new(file) };
+        let ledger = Ledger {
+            path: path.clone(),
+            file: Mutex::new(file),
+        };
         ledger.append(&Line::Run {
             run_id: run_id.to_owned(),
             pid: std::process::id(),
             host: hostname(),
-            started: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs(),
+            started: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs(),
             config: config.to_owned(),
         })?;
         std::fs::rename(&temporary, &path)?;
@@ -76,7 +86,13 @@ impl Ledger {
     }
 
     /// Records, durably, that `name` is about to be created.
-    pub(crate) fn will_create(&self, alias: &str, backend: &str, server: &str, name: &str) -> std::io::Result<()> {
+    pub(crate) fn will_create(
+        &self,
+        alias: &str,
+        backend: &str,
+        server: &str,
+        name: &str,
+    ) -> std::io::Result<()> {
         self.append(&Line::Create {
             alias: alias.to_owned(),
             backend: backend.to_owned(),
@@ -87,7 +103,9 @@ impl Ledger {
 
     /// Records that `name` was dropped.
     pub(crate) fn dropped(&self, name: &str) -> std::io::Result<()> {
-        self.append(&Line::Dropped { name: name.to_owned() })
+        self.append(&Line::Dropped {
+            name: name.to_owned(),
+        })
     }
 
     /// Ends the run's use of the ledger: the file is removed if nothing in
@@ -133,27 +151,55 @@ pub(crate) struct Record {
 impl Record {
     /// How long ago the run started.
     pub(crate) fn age(&self) -> Duration {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
         Duration::from_secs(now.saturating_sub(self.started))
     }
 }
 
 fn read(path: &Path) -> std::io::Result<Record> {
     let file = File::open(path)?;
-    let mut record = Record { path: path.to_owned(), run_id: String::new(), pid: 0, host: String::new(), started: 0, pending: Vec::new() };
+    let mut record = Record {
+        path: path.to_owned(),
+        run_id: String::new(),
+        pid: 0,
+        host: String::new(),
+        started: 0,
+        pending: Vec::new(),
+    };
     for line in BufReader::new(file).lines() {
         let line = line?;
         // A line cut short by a crash mid-write is the last one and
         // describes nothing that was created yet.
-        let Ok(line) = serde_json::from_str::<Line>(&line) else { continue };
+        let Ok(line) = serde_json::from_str::<Line>(&line) else {
+            continue;
+        };
         match line {
-            Line::Run { run_id, pid, host, started, .. } => {
+            Line::Run {
+                run_id,
+                pid,
+                host,
+                started,
+                ..
+            } => {
                 record.run_id = run_id;
                 record.pid = pid;
                 record.host = host;
                 record.started = started;
             }
-            Line::Create { alias, backend, server, name } => record.pending.push(Pending { alias, backend, server, name }),
+            Line::Create {
+                alias,
+                backend,
+                server,
+                name,
+            } => record.pending.push(Pending {
+                alias,
+                backend,
+                server,
+                name,
+            }),
             Line::Dropped { name } => record.pending.retain(|p| p.name != name),
         }
     }
@@ -173,7 +219,10 @@ pub(crate) struct Orphan {
 impl Orphan {
     /// Records a drop made by the sweeper.
     pub(crate) fn dropped(&mut self, name: &str) -> std::io::Result<()> {
-        let mut text = serde_json::to_string(&Line::Dropped { name: name.to_owned() }).map_err(std::io::Error::other)?;
+        let mut text = serde_json::to_string(&Line::Dropped {
+            name: name.to_owned(),
+        })
+        .map_err(std::io::Error::other)?;
         text.push('\n');
         let mut file = OpenOptions::new().append(true).open(&self.record.path)?;
         file.write_all(text.as_bytes())?;
@@ -195,7 +244,11 @@ impl Orphan {
 /// The ledgers in `dir` of runs that are no longer alive, and, with
 /// `older_than`, of live runs that started longer ago than that. Ledgers of
 /// live runs are never returned otherwise; `own` (this run) never is.
-pub(crate) fn orphans(dir: &Path, own: Option<&str>, older_than: Option<Duration>) -> std::io::Result<Vec<Orphan>> {
+pub(crate) fn orphans(
+    dir: &Path,
+    own: Option<&str>,
+    older_than: Option<Duration>,
+) -> std::io::Result<Vec<Orphan>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -204,7 +257,13 @@ pub(crate) fn orphans(dir: &Path, own: Option<&str>, older_than: Option<Duration
     let mut found = Vec::new();
     for entry in entries {
         let path = entry?.path();
-        let Some(run) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".jsonl")) else { continue };
+        let Some(run) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".jsonl"))
+        else {
+            continue;
+        };
         if run.starts_with('.') || Some(run) == own {
             continue;
         }
@@ -222,7 +281,11 @@ pub(crate) fn orphans(dir: &Path, own: Option<&str>, older_than: Option<Duration
         let record = read(&path)?;
         let too_old = older_than.is_some_and(|limit| record.age() >= limit);
         if !alive || too_old {
-            found.push(Orphan { record, alive, file });
+            found.push(Orphan {
+                record,
+                alive,
+                file,
+            });
         }
     }
     found.sort_by_key(|a| a.record.started);
@@ -244,8 +307,13 @@ mod tests {
     fn a_live_run_is_not_an_orphan_and_a_closed_clean_run_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::create(dir.path(), "run1", Path::new("/p/paraclone.toml")).unwrap();
-        ledger.will_create("default", "sqlite", "SQLite at /x", "db_w1").unwrap();
-        assert!(orphans(dir.path(), None, None).unwrap().is_empty(), "the lock marks the run alive");
+        ledger
+            .will_create("default", "sqlite", "SQLite at /x", "db_w1")
+            .unwrap();
+        assert!(
+            orphans(dir.path(), None, None).unwrap().is_empty(),
+            "the lock marks the run alive"
+        );
         let by_age = orphans(dir.path(), None, Some(Duration::ZERO)).unwrap();
         assert_eq!(by_age.len(), 1);
         assert!(by_age[0].alive);
@@ -271,7 +339,12 @@ mod tests {
         assert!(!orphan.alive);
         assert_eq!(orphan.record.run_id, "run2");
         assert_eq!(orphan.record.pid, std::process::id());
-        let names: Vec<&str> = orphan.record.pending.iter().map(|p| p.name.as_str()).collect();
+        let names: Vec<&str> = orphan
+            .record
+            .pending
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
         assert_eq!(names, ["a_tpl", "a_w2"]);
         orphan.dropped("a_tpl").unwrap();
         orphan.dropped("a_w2").unwrap();
@@ -283,7 +356,9 @@ mod tests {
     fn own_ledger_and_half_written_lines_are_handled() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::create(dir.path(), "run3", Path::new("/p")).unwrap();
-        ledger.will_create("default", "sqlite", "S", "x_w1").unwrap();
+        ledger
+            .will_create("default", "sqlite", "S", "x_w1")
+            .unwrap();
         drop(ledger);
         let path = dir.path().join("run3.jsonl");
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
@@ -295,6 +370,10 @@ mod tests {
 
     #[test]
     fn a_missing_directory_has_no_orphans() {
-        assert!(orphans(Path::new("/nonexistent/paraclone/ledger"), None, None).unwrap().is_empty());
+        assert!(
+            orphans(Path::new("/nonexistent/paraclone/ledger"), None, None)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

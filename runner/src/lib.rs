@@ -33,7 +33,9 @@ pub mod config;
 
 pub use backends::compiled as compiled_backends;
 pub use error::{RunError, exit_code};
-pub use events::{AliasSummary, CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun, TestId};
+pub use events::{
+    AliasSummary, CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun, TestId,
+};
 pub use reporter::{Reporter, ReporterOptions};
 pub use run::{CleanOptions, RunOptions, Runner, clean};
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use runner::config::{self, Parallel};
-use runner::{CancelReason, CleanOptions, Reporter, ReporterOptions, RunError, RunOptions, Runner, exit_code};
+use runner::{
+    CancelReason, CleanOptions, Reporter, ReporterOptions, RunError, RunOptions, Runner, exit_code,
+};
 
 /// Runs a database-backed test suite in parallel: builds the test database
 /// once, clones it for every worker, runs the tests in spawned processes
@@ -100,7 +102,9 @@ fn main() -> ExitCode {
     let (mut reporter, result) = match cli.command {
         Command::Test(args) => {
             let mut reporter = Reporter::new(ReporterOptions {
-                progress: !args.no_progress && std::io::stderr().is_terminal() && std::io::stdout().is_terminal(),
+                progress: !args.no_progress
+                    && std::io::stderr().is_terminal()
+                    && std::io::stdout().is_terminal(),
                 show_output: args.show_output,
             });
             let result = test(args, &mut reporter);
@@ -130,22 +134,34 @@ fn load_config(explicit: Option<&std::path::Path>) -> Result<config::Config, Run
 
 fn clean(args: CleanArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
     let config = load_config(args.config.as_deref())?;
-    let runs = runner::clean(CleanOptions { config, dry_run: args.dry_run, older_than: args.older_than })?;
+    let runs = runner::clean(CleanOptions {
+        config,
+        dry_run: args.dry_run,
+        older_than: args.older_than,
+    })?;
     reporter.report_clean(&runs, args.dry_run);
     let failed = runs.iter().any(|r| !r.not_dropped.is_empty());
-    Ok(if failed { exit_code::COULD_NOT_RUN } else { exit_code::SUCCESS })
+    Ok(if failed {
+        exit_code::COULD_NOT_RUN
+    } else {
+        exit_code::SUCCESS
+    })
 }
 
 fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
     let config = load_config(args.config.as_deref())?;
     if let Some(db) = &args.db
-        && !config::KNOWN_BACKENDS.contains(&db.as_str()) {
-            return Err(RunError::BadSetting {
-                config: PathBuf::from("--db"),
-                key: db.clone(),
-                message: format!("unknown backend (known: {})", config::KNOWN_BACKENDS.join(", ")),
-            });
-        }
+        && !config::KNOWN_BACKENDS.contains(&db.as_str())
+    {
+        return Err(RunError::BadSetting {
+            config: PathBuf::from("--db"),
+            key: db.clone(),
+            message: format!(
+                "unknown backend (known: {})",
+                config::KNOWN_BACKENDS.join(", ")
+            ),
+        });
+    }
     let options = RunOptions {
         config,
         backend: args.db,

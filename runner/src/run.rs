@@ -17,12 +17,12 @@ use futures_util::future::join_all;
 use crate::adapter::{self, RustSuite};
 use crate::config::{Config, Parallel, TestsKind};
 use crate::context::Context;
-use crate::databases::Databases;
+use crate::databases::{Databases, Replaced};
 use crate::error::RunError;
+use crate::events::SweptRun;
 use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
 use crate::spawn::{self, Exit};
 use crate::sweep::{self, SweepOptions};
-use crate::events::SweptRun;
 
 /// What to run and how, after config and command line are merged.
 #[derive(Clone, Debug)]
@@ -79,10 +79,11 @@ impl Runner {
             let mut callback_panic = None;
             let mut deliver = |event: Event, panic: &mut Option<Box<dyn std::any::Any + Send>>| {
                 if panic.is_none()
-                    && let Err(p) = std::panic::catch_unwind(AssertUnwindSafe(|| callback(event))) {
-                        *panic = Some(p);
-                        ctx.cancel(CancelReason::SetupFailed);
-                    }
+                    && let Err(p) = std::panic::catch_unwind(AssertUnwindSafe(|| callback(event)))
+                {
+                    *panic = Some(p);
+                    ctx.cancel(CancelReason::SetupFailed);
+                }
             };
             let result = loop {
                 tokio::select! {
@@ -119,21 +120,37 @@ fn listen_for_signals(ctx: Arc<Context>) -> std::io::Result<tokio::task::JoinHan
                 _ = terminate.recv() => {}
             }
             seen += 1;
-            ctx.cancel(if seen == 1 { CancelReason::Signal } else { CancelReason::SecondSignal });
+            ctx.cancel(if seen == 1 {
+                CancelReason::Signal
+            } else {
+                CancelReason::SecondSignal
+            });
         }
     }))
 }
 
 async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, RunError> {
     let started = Instant::now();
-    let workers = options.parallel.or(options.config.parallel).unwrap_or(Parallel::Auto).resolve();
+    let workers = options
+        .parallel
+        .or(options.config.parallel)
+        .unwrap_or(Parallel::Auto)
+        .resolve();
     let run_id = RunId::generate();
     let ledger_dir = options.config.state_dir.join("ledger");
-    let mut dbs = Databases::plan(&options.config, options.backend.as_deref(), run_id.clone(), &ledger_dir)?;
+    let mut dbs = Databases::plan(
+        &options.config,
+        options.backend.as_deref(),
+        run_id.clone(),
+        &ledger_dir,
+    )?;
     // Whatever runs that died before us left, and their ledgers list, goes
     // first. A sweep that fails is reported, not fatal: it is not this
     // run's mess.
-    let own = SweepOptions { own: Some(run_id.as_str()), ..SweepOptions::default() };
+    let own = SweepOptions {
+        own: Some(run_id.as_str()),
+        ..SweepOptions::default()
+    };
     let swept = match sweep::sweep(&options.config, &ledger_dir, own).await {
         Ok(swept) => swept,
         Err(e) => {
@@ -144,17 +161,29 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
     if !swept.is_empty() {
         ctx.send(Event::Swept { runs: swept });
     }
-    let mut stats = RunStats { workers, shared_database: options.share_database, ..RunStats::default() };
+    let mut stats = RunStats {
+        workers,
+        shared_database: options.share_database,
+        ..RunStats::default()
+    };
 
     // Everything from here on may create databases: whatever happens inside
     // (an error, a panic, a stop), teardown runs after it.
-    let outcome = AssertUnwindSafe(provision_and_run(&options, &ctx, &mut dbs, &mut stats)).catch_unwind().await;
+    let outcome = AssertUnwindSafe(provision_and_run(&options, &ctx, &mut dbs, &mut stats))
+        .catch_unwind()
+        .await;
 
     let teardown = Instant::now();
-    ctx.send(Event::PhaseStarted { phase: Phase::Teardown, steps: 0 });
+    ctx.send(Event::PhaseStarted {
+        phase: Phase::Teardown,
+        steps: 0,
+    });
     let (dropped, left_behind) = dbs.teardown(&ctx).await;
     let duration = teardown.elapsed();
-    ctx.send(Event::PhaseFinished { phase: Phase::Teardown, duration });
+    ctx.send(Event::PhaseFinished {
+        phase: Phase::Teardown,
+        duration,
+    });
     stats.phases.push((Phase::Teardown, duration));
     stats.dropped = dropped;
     stats.left_behind = left_behind;
@@ -166,45 +195,77 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         Err(panic) => std::panic::resume_unwind(panic),
         Ok(Err(RunError::Interrupted)) | Ok(Ok(())) => {
             closed?;
-            ctx.send(Event::RunFinished { stats: stats.clone() });
+            ctx.send(Event::RunFinished {
+                stats: stats.clone(),
+            });
             Ok(stats)
         }
         Ok(Err(e)) => Err(e),
     }
 }
 
-async fn provision_and_run(options: &RunOptions, ctx: &Context, dbs: &mut Databases, stats: &mut RunStats) -> Result<(), RunError> {
+async fn provision_and_run(
+    options: &RunOptions,
+    ctx: &Context,
+    dbs: &mut Databases,
+    stats: &mut RunStats,
+) -> Result<(), RunError> {
     let aliases = dbs.describe().await?;
-    ctx.send(Event::RunStarted { run_id: dbs.run_id().to_string(), workers: stats.workers, aliases });
+    ctx.send(Event::RunStarted {
+        run_id: dbs.run_id().to_string(),
+        workers: stats.workers,
+        aliases,
+    });
 
     // Building the tests overlaps building the templates and the clones.
     // Neither future is dropped early (a dropped clone operation could
     // finish after teardown): when one fails, the other is asked to stop.
     let discover = async {
         let started = Instant::now();
-        ctx.send(Event::PhaseStarted { phase: Phase::Discover, steps: 0 });
-        let TestsKind::Rust { packages, features, workspace } = &options.config.tests.kind;
-        let suite = adapter::discover(workspace, packages, features, &options.filters, &ctx.limits(None)).await;
+        ctx.send(Event::PhaseStarted {
+            phase: Phase::Discover,
+            steps: 0,
+        });
+        let TestsKind::Rust {
+            packages,
+            features,
+            workspace,
+        } = &options.config.tests.kind;
+        let suite = adapter::discover(
+            workspace,
+            packages,
+            features,
+            &options.filters,
+            &ctx.limits(None),
+        )
+        .await;
         let duration = started.elapsed();
-        ctx.send(Event::PhaseFinished { phase: Phase::Discover, duration });
+        ctx.send(Event::PhaseFinished {
+            phase: Phase::Discover,
+            duration,
+        });
         if let Err(e) = &suite
-            && !matches!(e, RunError::Interrupted) {
-                ctx.cancel(CancelReason::SetupFailed);
-            }
+            && !matches!(e, RunError::Interrupted)
+        {
+            ctx.cancel(CancelReason::SetupFailed);
+        }
         suite.map(|s| (s, duration))
     };
     let provision = async {
         let result = provision(dbs, stats.workers, options.share_database, ctx).await;
         if let Err(e) = &result
-            && !matches!(e, RunError::Interrupted) {
-                ctx.cancel(CancelReason::SetupFailed);
-            }
+            && !matches!(e, RunError::Interrupted)
+        {
+            ctx.cancel(CancelReason::SetupFailed);
+        }
         result
     };
     let (suite, provisioned) = tokio::join!(discover, provision);
     // Report the real cause, not the interruption it caused in the other.
     let (suite, discover_time, phases) = match (suite, provisioned) {
-        (Err(RunError::Interrupted), Err(e)) | (Err(e), Err(RunError::Interrupted)) => return Err(e),
+        (Err(RunError::Interrupted), Err(e)) | (Err(e), Err(RunError::Interrupted)) => {
+            return Err(e);
+        }
         (Err(e), _) | (_, Err(e)) => return Err(e),
         (Ok((suite, d)), Ok(p)) => (suite, d, p),
     };
@@ -216,16 +277,26 @@ async fn provision_and_run(options: &RunOptions, ctx: &Context, dbs: &mut Databa
     stats.selected = suite.selected();
     stats.ignored = suite.ignored;
     stats.filtered_out = suite.filtered_out;
-    ctx.send(Event::TestsDiscovered { binaries: suite.binaries.len(), selected: stats.selected, groups: suite.groups.len() });
+    ctx.send(Event::TestsDiscovered {
+        binaries: suite.binaries.len(),
+        selected: stats.selected,
+        groups: suite.groups.len(),
+    });
     if stats.selected == 0 {
         return Ok(());
     }
 
     let started = Instant::now();
-    ctx.send(Event::PhaseStarted { phase: Phase::Run, steps: stats.selected });
+    ctx.send(Event::PhaseStarted {
+        phase: Phase::Run,
+        steps: stats.selected,
+    });
     let results = run_tests(&suite, dbs, stats.workers, options, ctx).await;
     let duration = started.elapsed();
-    ctx.send(Event::PhaseFinished { phase: Phase::Run, duration });
+    ctx.send(Event::PhaseFinished {
+        phase: Phase::Run,
+        duration,
+    });
     stats.phases.push((Phase::Run, duration));
 
     let mut timings = Vec::with_capacity(results.len());
@@ -246,19 +317,40 @@ async fn provision_and_run(options: &RunOptions, ctx: &Context, dbs: &mut Databa
 
 /// Builds the templates, then the clones. Returns the time of each phase
 /// and the number of clones.
-async fn provision(dbs: &mut Databases, workers: usize, share: bool, ctx: &Context) -> Result<(Duration, Duration, usize), RunError> {
+async fn provision(
+    dbs: &mut Databases,
+    workers: usize,
+    share: bool,
+    ctx: &Context,
+) -> Result<(Duration, Duration, usize), RunError> {
     let started = Instant::now();
-    ctx.send(Event::PhaseStarted { phase: Phase::Template, steps: 0 });
+    ctx.send(Event::PhaseStarted {
+        phase: Phase::Template,
+        steps: 0,
+    });
     let result = dbs.build_templates(ctx).await;
     let template = started.elapsed();
-    ctx.send(Event::PhaseFinished { phase: Phase::Template, duration: template });
+    ctx.send(Event::PhaseFinished {
+        phase: Phase::Template,
+        duration: template,
+    });
     result?;
 
     let started = Instant::now();
-    ctx.send(Event::PhaseStarted { phase: Phase::Clone, steps: if share { 0 } else { workers * dbs.backed_aliases() } });
+    ctx.send(Event::PhaseStarted {
+        phase: Phase::Clone,
+        steps: if share {
+            0
+        } else {
+            workers * dbs.backed_aliases()
+        },
+    });
     let made = dbs.make_clones(workers, share, ctx).await;
     let clone = started.elapsed();
-    ctx.send(Event::PhaseFinished { phase: Phase::Clone, duration: clone });
+    ctx.send(Event::PhaseFinished {
+        phase: Phase::Clone,
+        duration: clone,
+    });
     Ok((template, clone, made?))
 }
 
@@ -276,25 +368,37 @@ async fn run_tests(
     let timeout = options.timeout.or(options.config.tests.timeout);
     let slow = options.config.tests.slow;
     let slots = (1..=workers).map(|worker| {
-        let env = dbs.worker_env(worker, workers);
         let (queue, results) = (&queue, &results);
         async move {
+            let mut replaced = Replaced::new();
+            let mut generation = 0;
+            let mut env = dbs.worker_env(worker, workers, &replaced);
             loop {
                 if ctx.no_new_tests() {
                     return;
                 }
-                let Some(group) = queue.lock().expect("not poisoned").pop_front() else { return };
+                let Some(group) = queue.lock().expect("not poisoned").pop_front() else {
+                    return;
+                };
                 for test in &group.tests {
                     if ctx.no_new_tests() {
                         return;
                     }
                     let spec = suite.test_command(group, test).envs(env.iter().cloned());
-                    ctx.send(Event::TestStarted { test: test.clone(), worker });
+                    ctx.send(Event::TestStarted {
+                        test: test.clone(),
+                        worker,
+                    });
                     ctx.running.fetch_add(1, Ordering::SeqCst);
                     let mut on_slow = || {
-                        ctx.send(Event::TestSlow { test: test.clone(), worker, elapsed: slow });
+                        ctx.send(Event::TestSlow {
+                            test: test.clone(),
+                            worker,
+                            elapsed: slow,
+                        });
                     };
-                    let done = spawn::run(&spec, &ctx.limits(timeout), Some((slow, &mut on_slow))).await;
+                    let done =
+                        spawn::run(&spec, &ctx.limits(timeout), Some((slow, &mut on_slow))).await;
                     ctx.running.fetch_sub(1, Ordering::SeqCst);
                     let (outcome, output, duration) = match done {
                         Ok(done) => {
@@ -303,7 +407,9 @@ async fn run_tests(
                             (outcome, output, done.duration)
                         }
                         Err(e) => (
-                            Outcome::SpawnFailed { reason: format!("could not start {}: {e}", spec.display()) },
+                            Outcome::SpawnFailed {
+                                reason: format!("could not start {}: {e}", spec.display()),
+                            },
                             String::new(),
                             Duration::ZERO,
                         ),
@@ -311,8 +417,40 @@ async fn run_tests(
                     if options.failfast && !outcome.is_pass() && outcome != Outcome::Interrupted {
                         ctx.cancel(CancelReason::FailFast);
                     }
-                    results.lock().expect("not poisoned").push((test.clone(), outcome.clone(), duration));
-                    ctx.send(Event::TestFinished { test: test.clone(), worker, outcome, duration, output });
+                    results.lock().expect("not poisoned").push((
+                        test.clone(),
+                        outcome.clone(),
+                        duration,
+                    ));
+                    let crashed = outcome.is_crash();
+                    ctx.send(Event::TestFinished {
+                        test: test.clone(),
+                        worker,
+                        outcome,
+                        duration,
+                        output,
+                    });
+                    if crashed && !options.share_database && !ctx.stopping() {
+                        // The test did not get to clean up after itself: the
+                        // next test on this slot gets fresh clones.
+                        generation += 1;
+                        let result = dbs
+                            .replace_clones(worker, generation, &mut replaced, ctx)
+                            .await;
+                        ctx.send(Event::ClonesReplaced {
+                            worker,
+                            after: test.clone(),
+                            error: result
+                                .as_ref()
+                                .err()
+                                .map(|e| ctx.redact(&crate::error_chain(e))),
+                        });
+                        if result.is_err() {
+                            // This slot retires; the others take its groups.
+                            return;
+                        }
+                        env = dbs.worker_env(worker, workers, &replaced);
+                    }
                 }
             }
         }
@@ -324,10 +462,16 @@ async fn run_tests(
 fn outcome_of(exit: Exit, output: &str, timeout: Option<Duration>) -> Outcome {
     match exit {
         Exit::Code(0) if adapter::ran_one_test(output) => Outcome::Passed,
-        Exit::Code(0) => Outcome::SpawnFailed { reason: "the test binary ran no test of that name".to_owned() },
+        Exit::Code(0) => Outcome::SpawnFailed {
+            reason: "the test binary ran no test of that name".to_owned(),
+        },
         Exit::Code(code) => Outcome::Failed { code },
-        Exit::Signal(signal) => Outcome::Signalled { signal: spawn::signal_name(signal) },
-        Exit::TimedOut => Outcome::TimedOut { limit: timeout.unwrap_or_default() },
+        Exit::Signal(signal) => Outcome::Signalled {
+            signal: spawn::signal_name(signal),
+        },
+        Exit::TimedOut => Outcome::TimedOut {
+            limit: timeout.unwrap_or_default(),
+        },
         Exit::Interrupted => Outcome::Interrupted,
     }
 }
@@ -338,12 +482,29 @@ mod tests {
 
     #[test]
     fn outcomes_follow_exit_and_output() {
-        assert_eq!(outcome_of(Exit::Code(0), "running 1 test\ntest a ... ok", None), Outcome::Passed);
-        assert!(matches!(outcome_of(Exit::Code(0), "running 0 tests", None), Outcome::SpawnFailed { .. }));
-        assert_eq!(outcome_of(Exit::Code(101), "", None), Outcome::Failed { code: 101 });
-        assert_eq!(outcome_of(Exit::Signal(6), "", None), Outcome::Signalled { signal: "SIGABRT".to_owned() });
+        assert_eq!(
+            outcome_of(Exit::Code(0), "running 1 test\ntest a ... ok", None),
+            Outcome::Passed
+        );
+        assert!(matches!(
+            outcome_of(Exit::Code(0), "running 0 tests", None),
+            Outcome::SpawnFailed { .. }
+        ));
+        assert_eq!(
+            outcome_of(Exit::Code(101), "", None),
+            Outcome::Failed { code: 101 }
+        );
+        assert_eq!(
+            outcome_of(Exit::Signal(6), "", None),
+            Outcome::Signalled {
+                signal: "SIGABRT".to_owned()
+            }
+        );
         let limit = Duration::from_secs(3);
-        assert_eq!(outcome_of(Exit::TimedOut, "", Some(limit)), Outcome::TimedOut { limit });
+        assert_eq!(
+            outcome_of(Exit::TimedOut, "", Some(limit)),
+            Outcome::TimedOut { limit }
+        );
     }
 }
 
@@ -361,11 +522,18 @@ pub struct CleanOptions {
 /// Drops the databases of dead runs listed in the ledger (`paraclone
 /// clean`).
 pub fn clean(options: CleanOptions) -> Result<Vec<SweptRun>, RunError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(RunError::Runtime)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
     let ledger_dir = options.config.state_dir.join("ledger");
     runtime.block_on(sweep::sweep(
         &options.config,
         &ledger_dir,
-        SweepOptions { own: None, older_than: options.older_than, dry_run: options.dry_run },
+        SweepOptions {
+            own: None,
+            older_than: options.older_than,
+            dry_run: options.dry_run,
+        },
     ))
 }

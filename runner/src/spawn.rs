@@ -32,7 +32,12 @@ pub(crate) struct ChildSpec {
 
 impl ChildSpec {
     pub(crate) fn new(program: impl Into<OsString>, cwd: impl Into<PathBuf>) -> ChildSpec {
-        ChildSpec { program: program.into(), args: Vec::new(), cwd: cwd.into(), env: Vec::new() }
+        ChildSpec {
+            program: program.into(),
+            args: Vec::new(),
+            cwd: cwd.into(),
+            env: Vec::new(),
+        }
     }
 
     pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> ChildSpec {
@@ -40,7 +45,10 @@ impl ChildSpec {
         self
     }
 
-    pub(crate) fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> ChildSpec {
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(
+        mut self,
+        args: I,
+    ) -> ChildSpec {
         self.args.extend(args.into_iter().map(Into::into));
         self
     }
@@ -112,7 +120,11 @@ fn command(spec: &ChildSpec) -> std::io::Result<(tokio::process::Command, std::i
 
 /// Starts `spec` and waits for it within `limits`. An `Err` means it could
 /// not be started at all.
-pub(crate) async fn run(spec: &ChildSpec, limits: &Limits, on_slow: Option<(Duration, &mut dyn FnMut())>) -> std::io::Result<Finished> {
+pub(crate) async fn run(
+    spec: &ChildSpec,
+    limits: &Limits,
+    on_slow: Option<(Duration, &mut dyn FnMut())>,
+) -> std::io::Result<Finished> {
     let started = Instant::now();
     let (mut cmd, mut reader) = command(spec)?;
     let mut child = cmd.spawn()?;
@@ -162,12 +174,21 @@ pub(crate) async fn run(spec: &ChildSpec, limits: &Limits, on_slow: Option<(Dura
     // closes the output pipe for good.
     group.kill();
     let output = output.await.unwrap_or_default();
-    Ok(Finished { exit, output, duration: started.elapsed() })
+    Ok(Finished {
+        exit,
+        output,
+        duration: started.elapsed(),
+    })
 }
 
 /// Sends `signal` to the child's group, waits the grace period (cut short
 /// by a hard stop), then kills the group.
-async fn stop(child: &mut tokio::process::Child, group: &GroupGuard, signal: Signal, limits: &Limits) {
+async fn stop(
+    child: &mut tokio::process::Child,
+    group: &GroupGuard,
+    signal: Signal,
+    limits: &Limits,
+) {
     group.signal(signal);
     tokio::select! {
         _ = child.wait() => {}
@@ -231,26 +252,43 @@ mod tests {
     }
 
     fn sh(script: &str) -> ChildSpec {
-        ChildSpec::new("sh", std::env::temp_dir()).arg("-c").arg(script)
+        ChildSpec::new("sh", std::env::temp_dir())
+            .arg("-c")
+            .arg(script)
     }
 
     #[tokio::test]
     async fn output_is_merged_in_order_and_exit_code_kept() {
-        let done = run(&sh("echo one; echo two >&2; echo three; exit 3"), &limits(), None).await.unwrap();
+        let done = run(
+            &sh("echo one; echo two >&2; echo three; exit 3"),
+            &limits(),
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(done.exit, Exit::Code(3));
         assert_eq!(String::from_utf8(done.output).unwrap(), "one\ntwo\nthree\n");
     }
 
     #[tokio::test]
     async fn large_output_does_not_deadlock() {
-        let done = run(&sh("head -c 3000000 /dev/zero; echo end >&2"), &limits(), None).await.unwrap();
+        let done = run(
+            &sh("head -c 3000000 /dev/zero; echo end >&2"),
+            &limits(),
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(done.exit, Exit::Code(0));
         assert_eq!(done.output.len(), 3_000_004);
     }
 
     #[tokio::test]
     async fn env_and_cwd_are_given_and_stdin_is_empty() {
-        let spec = ChildSpec::new("sh", "/").arg("-c").arg("pwd; echo $PC_X; cat").envs([("PC_X".to_owned(), "y".to_owned())]);
+        let spec = ChildSpec::new("sh", "/")
+            .arg("-c")
+            .arg("pwd; echo $PC_X; cat")
+            .envs([("PC_X".to_owned(), "y".to_owned())]);
         let done = run(&spec, &limits(), None).await.unwrap();
         assert_eq!(String::from_utf8(done.output).unwrap(), "/\ny\n");
     }
@@ -267,13 +305,20 @@ mod tests {
         let mut l = limits();
         l.timeout = Some(Duration::from_millis(200));
         let marker = tempfile::NamedTempFile::new().unwrap();
-        let script = format!("trap '' TERM; (sleep 2; echo leaked > {}) & sleep 30", marker.path().display());
+        let script = format!(
+            "trap '' TERM; (sleep 2; echo leaked > {}) & sleep 30",
+            marker.path().display()
+        );
         let started = Instant::now();
         let done = run(&sh(&script), &l, None).await.unwrap();
         assert_eq!(done.exit, Exit::TimedOut);
         assert!(started.elapsed() < Duration::from_secs(5));
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "", "a grandchild survived the kill");
+        assert_eq!(
+            std::fs::read_to_string(marker.path()).unwrap(),
+            "",
+            "a grandchild survived the kill"
+        );
     }
 
     #[tokio::test]
@@ -286,14 +331,22 @@ mod tests {
         });
         let mut slow = 0;
         let mut on_slow = || slow += 1;
-        let done = run(&sh("sleep 30"), &l, Some((Duration::from_millis(100), &mut on_slow))).await.unwrap();
+        let done = run(
+            &sh("sleep 30"),
+            &l,
+            Some((Duration::from_millis(100), &mut on_slow)),
+        )
+        .await
+        .unwrap();
         assert_eq!(done.exit, Exit::Interrupted);
         assert_eq!(slow, 1);
     }
 
     #[tokio::test]
     async fn missing_program_is_an_error() {
-        let err = run(&ChildSpec::new("/nonexistent/prog", "/"), &limits(), None).await.unwrap_err();
+        let err = run(&ChildSpec::new("/nonexistent/prog", "/"), &limits(), None)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     }
 }

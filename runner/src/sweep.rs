@@ -29,9 +29,17 @@ pub(crate) struct SweepOptions<'a> {
 }
 
 /// Sweeps the ledgers in `ledger_dir`; see the module doc.
-pub(crate) async fn sweep(config: &Config, ledger_dir: &Path, options: SweepOptions<'_>) -> Result<Vec<SweptRun>, RunError> {
-    let ledger_error = |source| RunError::Ledger { path: ledger_dir.to_owned(), source };
-    let orphans = ledger::orphans(ledger_dir, options.own, options.older_than).map_err(ledger_error)?;
+pub(crate) async fn sweep(
+    config: &Config,
+    ledger_dir: &Path,
+    options: SweepOptions<'_>,
+) -> Result<Vec<SweptRun>, RunError> {
+    let ledger_error = |source| RunError::Ledger {
+        path: ledger_dir.to_owned(),
+        source,
+    };
+    let orphans =
+        ledger::orphans(ledger_dir, options.own, options.older_than).map_err(ledger_error)?;
     let mut cloners: HashMap<(String, String), Arc<dyn Cloner>> = HashMap::new();
     let mut report = Vec::new();
     for mut orphan in orphans {
@@ -50,15 +58,24 @@ pub(crate) async fn sweep(config: &Config, ledger_dir: &Path, options: SweepOpti
             let cloner = match cloners.get(&key) {
                 Some(c) => Arc::clone(c),
                 None => {
-                    let url = config.aliases.iter().find(|a| a.alias == pending.alias).and_then(|a| a.url.as_deref());
-                    let backend = Located { value: pending.backend.clone(), at: Default::default() };
-                    match backends::open(&backend, url, &config.backends, &config.dir, &config.path) {
+                    let url = config
+                        .aliases
+                        .iter()
+                        .find(|a| a.alias == pending.alias)
+                        .and_then(|a| a.url.as_deref());
+                    let backend = Located {
+                        value: pending.backend.clone(),
+                        at: Default::default(),
+                    };
+                    match backends::open(&backend, url, &config.backends, &config.dir, &config.path)
+                    {
                         Ok(c) => {
                             cloners.insert(key, Arc::clone(&c));
                             c
                         }
                         Err(e) => {
-                            run.not_dropped.push((pending.name.clone(), crate::error_chain(&e)));
+                            run.not_dropped
+                                .push((pending.name.clone(), crate::error_chain(&e)));
                             continue;
                         }
                     }
@@ -67,7 +84,11 @@ pub(crate) async fn sweep(config: &Config, ledger_dir: &Path, options: SweepOpti
             if cloner.server_label() != pending.server {
                 run.not_dropped.push((
                     pending.name.clone(),
-                    format!("it is on {}, the config now points to {}", pending.server, cloner.server_label()),
+                    format!(
+                        "it is on {}, the config now points to {}",
+                        pending.server,
+                        cloner.server_label()
+                    ),
                 ));
                 continue;
             }
@@ -80,7 +101,9 @@ pub(crate) async fn sweep(config: &Config, ledger_dir: &Path, options: SweepOpti
                     orphan.dropped(&pending.name).map_err(ledger_error)?;
                     run.dropped.push(pending.name.clone());
                 }
-                Err(e) => run.not_dropped.push((pending.name.clone(), crate::error_chain(&e))),
+                Err(e) => run
+                    .not_dropped
+                    .push((pending.name.clone(), crate::error_chain(&e))),
             }
         }
         if !options.dry_run {

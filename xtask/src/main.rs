@@ -24,7 +24,12 @@ enum Backend {
 }
 
 impl Backend {
-    const ALL: [Backend; 4] = [Backend::Sqlite, Backend::Postgres, Backend::Mysql, Backend::Oracle];
+    const ALL: [Backend; 4] = [
+        Backend::Sqlite,
+        Backend::Postgres,
+        Backend::Mysql,
+        Backend::Oracle,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -45,12 +50,17 @@ impl Backend {
 
     fn parse(s: &str) -> Result<Vec<Backend>> {
         if s == "all" {
-            return Ok(Backend::ALL.into_iter().filter(|b| b.crate_name().is_some()).collect());
+            return Ok(Backend::ALL
+                .into_iter()
+                .filter(|b| b.crate_name().is_some())
+                .collect());
         }
         let backend = Backend::ALL
             .into_iter()
             .find(|b| b.name() == s)
-            .with_context(|| format!("unknown backend {s:?}: expected sqlite, postgres, mysql, oracle or all"))?;
+            .with_context(|| {
+                format!("unknown backend {s:?}: expected sqlite, postgres, mysql, oracle or all")
+            })?;
         if backend.crate_name().is_none() {
             bail!(
                 "the {s} backend is not implemented yet (no cloner-{s} crate in this workspace); \
@@ -63,7 +73,11 @@ impl Backend {
 }
 
 fn implemented() -> Vec<&'static str> {
-    Backend::ALL.into_iter().filter(|b| b.crate_name().is_some()).map(Backend::name).collect()
+    Backend::ALL
+        .into_iter()
+        .filter(|b| b.crate_name().is_some())
+        .map(Backend::name)
+        .collect()
 }
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -111,7 +125,11 @@ fn test(args: &[String]) -> Result<()> {
     let mut parallel = "4".to_owned();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
-        let mut value = |flag: &str| args.next().cloned().with_context(|| format!("{flag} needs a value"));
+        let mut value = |flag: &str| {
+            args.next()
+                .cloned()
+                .with_context(|| format!("{flag} needs a value"))
+        };
         match arg.as_str() {
             "--db" => backends = Backend::parse(&value("--db")?)?,
             "--parallel" => parallel = value("--parallel")?,
@@ -122,7 +140,17 @@ fn test(args: &[String]) -> Result<()> {
     let features: Vec<&str> = backends.iter().map(|b| b.name()).collect();
     let features = features.join(",");
 
-    step("workspace tests", &root, "cargo", &["test", "--workspace", "--features", &format!("runner/{features}")])?;
+    step(
+        "workspace tests",
+        &root,
+        "cargo",
+        &[
+            "test",
+            "--workspace",
+            "--features",
+            &format!("runner/{features}"),
+        ],
+    )?;
     for backend in &backends {
         step(
             &format!("example suite on {} through paraclone", backend.name()),
@@ -154,7 +182,19 @@ fn test(args: &[String]) -> Result<()> {
 fn lint() -> Result<()> {
     let root = workspace_root();
     step("format", &root, "cargo", &["fmt", "--all", "--", "--check"])?;
-    step("clippy", &root, "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+    step(
+        "clippy",
+        &root,
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )
 }
 
 fn step(what: &str, dir: &Path, program: &str, args: &[&str]) -> Result<()> {
@@ -171,5 +211,8 @@ fn step(what: &str, dir: &Path, program: &str, args: &[&str]) -> Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_owned()
 }

@@ -50,25 +50,46 @@ pub struct Fixture {
 }
 
 /// The tables of the fixture, in creation order.
-pub const TABLES: [&str; 5] = ["customers", "products", "orders", "order_items", "audit_log"];
+pub const TABLES: [&str; 5] = [
+    "customers",
+    "products",
+    "orders",
+    "order_items",
+    "audit_log",
+];
 
 /// The fixture for `dialect`.
 pub fn fixture(dialect: Dialect) -> Fixture {
     let (migrations, catalog, extra_rows, next_sequence_value, odd_base) = match dialect {
         Dialect::Sqlite => (
             [
-                ("0001_schema.sql", include_str!("fixtures/sqlite/0001_schema.sql")),
-                ("0002_data.sql", include_str!("fixtures/sqlite/0002_data.sql")),
+                (
+                    "0001_schema.sql",
+                    include_str!("fixtures/sqlite/0001_schema.sql"),
+                ),
+                (
+                    "0002_data.sql",
+                    include_str!("fixtures/sqlite/0002_data.sql"),
+                ),
             ],
             SQLITE_CATALOG,
-            &[Section { label: "sqlite_sequence", sql: "SELECT name, seq FROM sqlite_sequence ORDER BY name" }][..],
+            &[Section {
+                label: "sqlite_sequence",
+                sql: "SELECT name, seq FROM sqlite_sequence ORDER BY name",
+            }][..],
             None,
             "o'neil \"shop\" café",
         ),
         Dialect::Postgres => (
             [
-                ("0001_schema.sql", include_str!("fixtures/postgres/0001_schema.sql")),
-                ("0002_data.sql", include_str!("fixtures/postgres/0002_data.sql")),
+                (
+                    "0001_schema.sql",
+                    include_str!("fixtures/postgres/0001_schema.sql"),
+                ),
+                (
+                    "0002_data.sql",
+                    include_str!("fixtures/postgres/0002_data.sql"),
+                ),
             ],
             POSTGRES_CATALOG,
             &[Section {
@@ -81,8 +102,14 @@ pub fn fixture(dialect: Dialect) -> Fixture {
         ),
         Dialect::Mysql => (
             [
-                ("0001_schema.sql", include_str!("fixtures/mysql/0001_schema.sql")),
-                ("0002_data.sql", include_str!("fixtures/mysql/0002_data.sql")),
+                (
+                    "0001_schema.sql",
+                    include_str!("fixtures/mysql/0001_schema.sql"),
+                ),
+                (
+                    "0002_data.sql",
+                    include_str!("fixtures/mysql/0002_data.sql"),
+                ),
             ],
             MYSQL_CATALOG,
             &[][..],
@@ -91,8 +118,14 @@ pub fn fixture(dialect: Dialect) -> Fixture {
         ),
         Dialect::Oracle => (
             [
-                ("0001_schema.sql", include_str!("fixtures/oracle/0001_schema.sql")),
-                ("0002_data.sql", include_str!("fixtures/oracle/0002_data.sql")),
+                (
+                    "0001_schema.sql",
+                    include_str!("fixtures/oracle/0001_schema.sql"),
+                ),
+                (
+                    "0002_data.sql",
+                    include_str!("fixtures/oracle/0002_data.sql"),
+                ),
             ],
             ORACLE_CATALOG,
             &[][..],
@@ -107,11 +140,20 @@ pub fn fixture(dialect: Dialect) -> Fixture {
         dialect,
         migrations: migrations
             .iter()
-            .map(|(name, sql)| Migration { name: (*name).to_owned(), sql: (*sql).to_owned() })
+            .map(|(name, sql)| Migration {
+                name: (*name).to_owned(),
+                sql: (*sql).to_owned(),
+            })
             .collect(),
         catalog: catalog.to_vec(),
         rows,
-        row_counts: vec![("customers", 3), ("products", 4), ("orders", 3), ("order_items", 5), ("audit_log", 3)],
+        row_counts: vec![
+            ("customers", 3),
+            ("products", 4),
+            ("orders", 3),
+            ("order_items", 5),
+            ("audit_log", 3),
+        ],
         next_customer_id: 6,
         next_sequence_value,
         odd_base,
@@ -119,11 +161,26 @@ pub fn fixture(dialect: Dialect) -> Fixture {
 }
 
 const TABLE_ROWS: &[Section] = &[
-    Section { label: "rows of customers", sql: "SELECT * FROM customers ORDER BY id" },
-    Section { label: "rows of products", sql: "SELECT * FROM products ORDER BY id" },
-    Section { label: "rows of orders", sql: "SELECT * FROM orders ORDER BY id" },
-    Section { label: "rows of order_items", sql: "SELECT * FROM order_items ORDER BY order_id, product_id" },
-    Section { label: "rows of audit_log", sql: "SELECT * FROM audit_log ORDER BY id" },
+    Section {
+        label: "rows of customers",
+        sql: "SELECT * FROM customers ORDER BY id",
+    },
+    Section {
+        label: "rows of products",
+        sql: "SELECT * FROM products ORDER BY id",
+    },
+    Section {
+        label: "rows of orders",
+        sql: "SELECT * FROM orders ORDER BY id",
+    },
+    Section {
+        label: "rows of order_items",
+        sql: "SELECT * FROM order_items ORDER BY order_id, product_id",
+    },
+    Section {
+        label: "rows of audit_log",
+        sql: "SELECT * FROM audit_log ORDER BY id",
+    },
 ];
 
 const SQLITE_CATALOG: &[Section] = &[
@@ -254,7 +311,10 @@ const MYSQL_CATALOG: &[Section] = &[
 ];
 
 const ORACLE_CATALOG: &[Section] = &[
-    Section { label: "tables", sql: "SELECT table_name FROM user_tables ORDER BY table_name" },
+    Section {
+        label: "tables",
+        sql: "SELECT table_name FROM user_tables ORDER BY table_name",
+    },
     Section {
         label: "columns",
         sql: "SELECT table_name, column_id, column_name, data_type, data_length, data_precision, data_scale, \
@@ -279,7 +339,10 @@ const ORACLE_CATALOG: &[Section] = &[
               FROM user_constraints WHERE constraint_name NOT LIKE 'SYS\\_%' ESCAPE '\\' \
               AND table_name NOT LIKE 'BIN$%' ORDER BY table_name, constraint_name",
     },
-    Section { label: "views", sql: "SELECT view_name, text_vc FROM user_views ORDER BY view_name" },
+    Section {
+        label: "views",
+        sql: "SELECT view_name, text_vc FROM user_views ORDER BY view_name",
+    },
     Section {
         label: "triggers",
         sql: "SELECT trigger_name, table_name, trigger_type, triggering_event, status FROM user_triggers \
@@ -296,7 +359,12 @@ const ORACLE_CATALOG: &[Section] = &[
 mod tests {
     use super::*;
 
-    const DIALECTS: [Dialect; 4] = [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql, Dialect::Oracle];
+    const DIALECTS: [Dialect; 4] = [
+        Dialect::Sqlite,
+        Dialect::Postgres,
+        Dialect::Mysql,
+        Dialect::Oracle,
+    ];
 
     #[test]
     fn every_dialect_builds_the_same_logical_database() {
@@ -304,11 +372,26 @@ mod tests {
             let f = fixture(dialect);
             assert_eq!(f.dialect, dialect);
             assert_eq!(f.migrations.len(), 2, "{dialect:?}");
-            let sql = f.migrations.iter().map(|m| m.sql.to_uppercase()).collect::<String>();
+            let sql = f
+                .migrations
+                .iter()
+                .map(|m| m.sql.to_uppercase())
+                .collect::<String>();
             for table in TABLES {
-                assert!(sql.contains(&format!("CREATE TABLE {}", table.to_uppercase())), "{dialect:?} lacks {table}");
-                assert!(f.row_counts.iter().any(|(t, _)| *t == table), "{dialect:?} counts no rows of {table}");
-                assert!(f.rows.iter().any(|s| s.sql.contains(&format!("FROM {table} "))), "{dialect:?} reads no {table}");
+                assert!(
+                    sql.contains(&format!("CREATE TABLE {}", table.to_uppercase())),
+                    "{dialect:?} lacks {table}"
+                );
+                assert!(
+                    f.row_counts.iter().any(|(t, _)| *t == table),
+                    "{dialect:?} counts no rows of {table}"
+                );
+                assert!(
+                    f.rows
+                        .iter()
+                        .any(|s| s.sql.contains(&format!("FROM {table} "))),
+                    "{dialect:?} reads no {table}"
+                );
             }
             for needle in [
                 "CREATE UNIQUE INDEX",
@@ -322,7 +405,11 @@ mod tests {
             ] {
                 assert!(sql.contains(needle), "{dialect:?} fixture lacks {needle}");
             }
-            assert_eq!(sql.matches("INSERT INTO CUSTOMERS").count(), 5, "{dialect:?}");
+            assert_eq!(
+                sql.matches("INSERT INTO CUSTOMERS").count(),
+                5,
+                "{dialect:?}"
+            );
             assert_eq!(f.next_customer_id, 6);
         }
     }
@@ -339,11 +426,24 @@ mod tests {
         for dialect in DIALECTS {
             let f = fixture(dialect);
             for section in f.catalog.iter().chain(&f.rows) {
-                assert!(!section.sql.contains(';'), "{dialect:?} {}: {}", section.label, section.sql);
-                assert!(section.sql.starts_with("SELECT "), "{dialect:?} {}", section.label);
+                assert!(
+                    !section.sql.contains(';'),
+                    "{dialect:?} {}: {}",
+                    section.label,
+                    section.sql
+                );
+                assert!(
+                    section.sql.starts_with("SELECT "),
+                    "{dialect:?} {}",
+                    section.label
+                );
             }
             for section in &f.rows {
-                assert!(section.sql.contains(" ORDER BY "), "{dialect:?} {} must be ordered", section.label);
+                assert!(
+                    section.sql.contains(" ORDER BY "),
+                    "{dialect:?} {} must be ordered",
+                    section.label
+                );
             }
             assert!(f.catalog.len() >= 4, "{dialect:?} catalog is too thin");
         }
@@ -353,8 +453,15 @@ mod tests {
     fn odd_bases_hold_the_awkward_characters() {
         for dialect in DIALECTS {
             let base = fixture(dialect).odd_base;
-            assert!(base.contains('\'') && base.contains(' ') && !base.is_ascii(), "{dialect:?}: {base}");
-            assert_eq!(base.contains('"'), dialect != Dialect::Oracle, "{dialect:?}: {base}");
+            assert!(
+                base.contains('\'') && base.contains(' ') && !base.is_ascii(),
+                "{dialect:?}: {base}"
+            );
+            assert_eq!(
+                base.contains('"'),
+                dialect != Dialect::Oracle,
+                "{dialect:?}: {base}"
+            );
         }
     }
 
@@ -364,7 +471,11 @@ mod tests {
         for m in &f.migrations {
             let blocks = m.sql.lines().filter(|l| l.trim() == "/").count();
             let plsql = m.sql.lines().filter(|l| l.trim() == "BEGIN").count();
-            assert_eq!(blocks, plsql, "{}: every PL/SQL block ends with '/'", m.name);
+            assert_eq!(
+                blocks, plsql,
+                "{}: every PL/SQL block ends with '/'",
+                m.name
+            );
         }
     }
 }

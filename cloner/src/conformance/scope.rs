@@ -2,7 +2,7 @@
 
 use std::error::Error;
 
-use crate::naming::{RunId, Role, database_name, run_prefix};
+use crate::naming::{Role, RunId, database_name, run_prefix};
 use crate::{Cloner, Connection};
 
 /// The databases of one check: fresh names from a run id of their own, and
@@ -21,7 +21,14 @@ pub(crate) struct Scope<'a> {
 impl<'a> Scope<'a> {
     /// A scope for `check` whose names start with `base`.
     pub(crate) fn new(cloner: &'a dyn Cloner, check: &'static str, base: &str) -> Scope<'a> {
-        Scope { cloner, check, base: base.to_owned(), run: RunId::generate(), created: Vec::new(), finished: false }
+        Scope {
+            cloner,
+            check,
+            base: base.to_owned(),
+            run: RunId::generate(),
+            created: Vec::new(),
+            finished: false,
+        }
     }
 
     /// The name of this scope's database with `role`.
@@ -55,12 +62,22 @@ impl<'a> Scope<'a> {
             .cloner
             .create_template(&name, migrations)
             .await
-            .unwrap_or_else(|e| panic!("{check}: creating the template {name:?} failed: {}", chain(&e)));
-        assert_eq!(connection.name, name, "{check}: create_template({name:?}) described another database");
-        self.cloner
-            .seal_template(&name)
-            .await
-            .unwrap_or_else(|e| panic!("{check}: sealing the template {name:?} failed: {}", chain(&e)));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{check}: creating the template {name:?} failed: {}",
+                    chain(&e)
+                )
+            });
+        assert_eq!(
+            connection.name, name,
+            "{check}: create_template({name:?}) described another database"
+        );
+        self.cloner.seal_template(&name).await.unwrap_or_else(|e| {
+            panic!(
+                "{check}: sealing the template {name:?} failed: {}",
+                chain(&e)
+            )
+        });
         name
     }
 
@@ -73,11 +90,18 @@ impl<'a> Scope<'a> {
         }
         let check = self.check;
         let cloner = self.cloner;
-        let results =
-            futures_util::future::join_all(names.iter().map(|name| cloner.clone_database(template, name))).await;
+        let results = futures_util::future::join_all(
+            names
+                .iter()
+                .map(|name| cloner.clone_database(template, name)),
+        )
+        .await;
         for (name, result) in names.iter().zip(results) {
             let connection: Connection = result.unwrap_or_else(|e| {
-                panic!("{check}: cloning the template {template:?} into {name:?} failed: {}", chain(&e))
+                panic!(
+                    "{check}: cloning the template {template:?} into {name:?} failed: {}",
+                    chain(&e)
+                )
             });
             assert_eq!(
                 &connection.name, name,
@@ -104,8 +128,16 @@ impl<'a> Scope<'a> {
             .cloner
             .list_databases(&prefix)
             .await
-            .unwrap_or_else(|e| panic!("{check}: listing databases with prefix {prefix:?} failed: {}", chain(&e)));
-        assert!(left.is_empty(), "{check}: databases left behind after dropping all of them: {left:?}");
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{check}: listing databases with prefix {prefix:?} failed: {}",
+                    chain(&e)
+                )
+            });
+        assert!(
+            left.is_empty(),
+            "{check}: databases left behind after dropping all of them: {left:?}"
+        );
     }
 }
 
@@ -120,7 +152,9 @@ impl Drop for Scope<'_> {
         if self.finished || self.created.is_empty() {
             return;
         }
-        let Ok(handle) = Handle::try_current() else { return };
+        let Ok(handle) = Handle::try_current() else {
+            return;
+        };
         if handle.runtime_flavor() != RuntimeFlavor::MultiThread {
             return;
         }
@@ -133,7 +167,8 @@ impl Drop for Scope<'_> {
                 handle.block_on(async {
                     for name in names.iter().rev() {
                         let drop = cloner.drop_database(name);
-                        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), drop).await;
+                        let _ =
+                            tokio::time::timeout(std::time::Duration::from_secs(30), drop).await;
                     }
                 })
             })
@@ -155,8 +190,129 @@ pub(crate) fn chain(error: &(dyn Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Mutex};
+
+    use async_trait::async_trait;
+
     use super::*;
-    use crate::ClonerError;
+    use crate::{ClonerError, Migration};
+
+    /// A cloner that only keeps a set of names.
+    #[derive(Debug, Default)]
+    struct Fake {
+        databases: Mutex<BTreeSet<String>>,
+        dropped: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl Cloner for Fake {
+        fn backend(&self) -> &'static str {
+            "fake"
+        }
+        async fn server_version(&self) -> Result<String, ClonerError> {
+            Ok("Fake 1".to_owned())
+        }
+        fn concurrency_hint(&self) -> usize {
+            1
+        }
+        fn max_name_len(&self) -> usize {
+            63
+        }
+        async fn create_template(
+            &self,
+            name: &str,
+            _: &[Migration],
+        ) -> Result<Connection, ClonerError> {
+            self.databases.lock().unwrap().insert(name.to_owned());
+            Ok(self.connection(name))
+        }
+        async fn clone_database(&self, _: &str, name: &str) -> Result<Connection, ClonerError> {
+            self.databases.lock().unwrap().insert(name.to_owned());
+            Ok(self.connection(name))
+        }
+        async fn drop_database(&self, name: &str) -> Result<(), ClonerError> {
+            self.databases.lock().unwrap().remove(name);
+            self.dropped.lock().unwrap().push(name.to_owned());
+            Ok(())
+        }
+        async fn list_databases(&self, prefix: &str) -> Result<Vec<String>, ClonerError> {
+            Ok(self
+                .databases
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|n| n.starts_with(prefix))
+                .cloned()
+                .collect())
+        }
+        fn connection(&self, name: &str) -> Connection {
+            Connection {
+                url: format!("fake:///{name}"),
+                name: name.to_owned(),
+                host: None,
+                port: None,
+                user: None,
+                password: None,
+                path: None,
+                extra_env: Vec::new(),
+            }
+        }
+        fn server_label(&self) -> String {
+            "fake".to_owned()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn finish_drops_clones_before_the_template() {
+        let fake = Fake::default();
+        let mut scope = Scope::new(&fake, "t", "kit");
+        let tpl = scope.template(&[]).await;
+        let clones = scope.clones(&tpl, 2).await;
+        assert!(clones.iter().all(|c| c.starts_with(&scope.prefix())));
+        scope.finish().await;
+        assert!(fake.databases.lock().unwrap().is_empty());
+        let dropped = fake.dropped.lock().unwrap().clone();
+        assert_eq!(dropped, [clones[1].clone(), clones[0].clone(), tpl]);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_check_that_panics_still_drops_what_it_made() {
+        let fake = Arc::new(Fake::default());
+        let inner = Arc::clone(&fake);
+        let outcome = tokio::spawn(async move {
+            let mut scope = Scope::new(&*inner, "t", "kit");
+            let tpl = scope.template(&[]).await;
+            scope.clones(&tpl, 1).await;
+            panic!("the check failed");
+        })
+        .await;
+        assert!(outcome.unwrap_err().is_panic());
+        assert!(
+            fake.databases.lock().unwrap().is_empty(),
+            "{:?}",
+            fake.databases
+        );
+        assert_eq!(fake.dropped.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn on_a_single_threaded_runtime_the_guard_leaves_databases_alone() {
+        let fake = Arc::new(Fake::default());
+        let inner = Arc::clone(&fake);
+        let outcome = tokio::spawn(async move {
+            let mut scope = Scope::new(&*inner, "t", "kit");
+            scope.template(&[]).await;
+            panic!("the check failed");
+        })
+        .await;
+        assert!(outcome.unwrap_err().is_panic());
+        assert_eq!(
+            fake.databases.lock().unwrap().len(),
+            1,
+            "blocking here would have deadlocked"
+        );
+    }
 
     #[test]
     fn chains_join_every_source() {

@@ -32,18 +32,29 @@ pub struct SnapshotError {
 
 impl Snapshot {
     /// Runs every query of `sections` in `database`.
-    pub async fn take(probe: &dyn Probe, database: &str, sections: &[Section]) -> Result<Snapshot, SnapshotError> {
+    pub async fn take(
+        probe: &dyn Probe,
+        database: &str,
+        sections: &[Section],
+    ) -> Result<Snapshot, SnapshotError> {
         let mut out = Vec::with_capacity(sections.len());
         for section in sections {
-            let rows = probe.query(database, section.sql).await.map_err(|source| SnapshotError {
-                database: database.to_owned(),
-                label: section.label,
-                sql: section.sql,
-                source,
-            })?;
+            let rows =
+                probe
+                    .query(database, section.sql)
+                    .await
+                    .map_err(|source| SnapshotError {
+                        database: database.to_owned(),
+                        label: section.label,
+                        sql: section.sql,
+                        source,
+                    })?;
             out.push((section.label.to_owned(), rows));
         }
-        Ok(Snapshot { database: database.to_owned(), sections: out })
+        Ok(Snapshot {
+            database: database.to_owned(),
+            sections: out,
+        })
     }
 
     /// `None` when both snapshots hold the same rows in every section,
@@ -60,16 +71,23 @@ impl Snapshot {
         }
         for ((label, rows_a), (label_b, rows_b)) in self.sections.iter().zip(&other.sections) {
             if label != label_b {
-                return Some(format!("section {label:?} of {a:?} is compared with section {label_b:?} of {b:?}"));
+                return Some(format!(
+                    "section {label:?} of {a:?} is compared with section {label_b:?} of {b:?}"
+                ));
             }
             if rows_a == rows_b {
                 continue;
             }
-            let mut out = format!("{label} differ: {a:?} has {} rows, {b:?} has {}", rows_a.len(), rows_b.len());
+            let mut out = format!(
+                "{label} differ: {a:?} has {} rows, {b:?} has {}",
+                rows_a.len(),
+                rows_b.len()
+            );
             let first = (0..rows_a.len().max(rows_b.len()))
                 .find(|&i| rows_a.get(i) != rows_b.get(i))
                 .expect("unequal row lists differ somewhere");
-            let render = |row: Option<&Row>| row.map_or_else(|| "no row".to_owned(), |r| render_row(r));
+            let render =
+                |row: Option<&Row>| row.map_or_else(|| "no row".to_owned(), |r| render_row(r));
             let _ = write!(
                 out,
                 "; first difference at row {}:\n  {a:?}: {}\n  {b:?}: {}",
@@ -84,7 +102,9 @@ impl Snapshot {
 
     /// Every value of the snapshot, for searching it.
     pub fn values(&self) -> impl Iterator<Item = &str> {
-        self.sections.iter().flat_map(|(_, rows)| rows.iter().flatten().flatten().map(String::as_str))
+        self.sections
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().flatten().flatten().map(String::as_str))
     }
 }
 
@@ -111,7 +131,10 @@ mod tests {
     fn snapshot(database: &str, sections: &[(&str, Vec<Row>)]) -> Snapshot {
         Snapshot {
             database: database.to_owned(),
-            sections: sections.iter().map(|(l, r)| ((*l).to_owned(), r.clone())).collect(),
+            sections: sections
+                .iter()
+                .map(|(l, r)| ((*l).to_owned(), r.clone()))
+                .collect(),
         }
     }
 
@@ -125,8 +148,20 @@ mod tests {
 
     #[test]
     fn the_first_differing_row_is_named() {
-        let a = snapshot("tpl", &[("tables", vec![]), ("rows", vec![row(&[Some("1")]), row(&[Some("it's")])])]);
-        let b = snapshot("w1", &[("tables", vec![]), ("rows", vec![row(&[Some("1")]), row(&[None])])]);
+        let a = snapshot(
+            "tpl",
+            &[
+                ("tables", vec![]),
+                ("rows", vec![row(&[Some("1")]), row(&[Some("it's")])]),
+            ],
+        );
+        let b = snapshot(
+            "w1",
+            &[
+                ("tables", vec![]),
+                ("rows", vec![row(&[Some("1")]), row(&[None])]),
+            ],
+        );
         assert_eq!(
             a.difference(&b).unwrap(),
             "rows differ: \"tpl\" has 2 rows, \"w1\" has 2; first difference at row 2:\n  \"tpl\": ('it''s')\n  \"w1\": (NULL)"
@@ -138,7 +173,10 @@ mod tests {
         let a = snapshot("tpl", &[("rows", vec![row(&[Some("1")])])]);
         let b = snapshot("w1", &[("rows", vec![])]);
         let d = a.difference(&b).unwrap();
-        assert!(d.contains("\"tpl\" has 1 rows, \"w1\" has 0") && d.ends_with("\"w1\": no row"), "{d}");
+        assert!(
+            d.contains("\"tpl\" has 1 rows, \"w1\" has 0") && d.ends_with("\"w1\": no row"),
+            "{d}"
+        );
     }
 
     #[test]
@@ -146,12 +184,22 @@ mod tests {
         let a = snapshot("a", &[("x", vec![])]);
         let b = snapshot("b", &[("y", vec![])]);
         assert!(a.difference(&b).unwrap().contains("\"x\""));
-        assert!(a.difference(&snapshot("b", &[])).unwrap().contains("1 sections"));
+        assert!(
+            a.difference(&snapshot("b", &[]))
+                .unwrap()
+                .contains("1 sections")
+        );
     }
 
     #[test]
     fn values_flatten_every_cell() {
-        let a = snapshot("a", &[("x", vec![row(&[Some("1"), None])]), ("y", vec![row(&[Some("b")])])]);
+        let a = snapshot(
+            "a",
+            &[
+                ("x", vec![row(&[Some("1"), None])]),
+                ("y", vec![row(&[Some("b")])]),
+            ],
+        );
         assert_eq!(a.values().collect::<Vec<_>>(), ["1", "b"]);
     }
 }

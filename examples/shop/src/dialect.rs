@@ -12,10 +12,16 @@
 //! - how a new row's id comes back: `last_insert_rowid()` (SQLite),
 //!   `RETURNING id` (PostgreSQL), `LAST_INSERT_ID()` (MySQL).
 //!
-//! A client for PostgreSQL or MySQL must also decode integral `NUMERIC` /
-//! `DECIMAL` aggregates (what `SUM` over integers returns there) into
-//! [`Value::Int`](crate::Value::Int), so the domain code reads every count and
-//! sum as an `i64`.
+//! A client for PostgreSQL or MySQL must also convert values at the edge:
+//! decode integral `NUMERIC` / `DECIMAL` aggregates (what `SUM` over integers
+//! returns there) into [`Value::Int`](crate::Value::Int), so the domain code
+//! reads every count and sum as an `i64`, and bind a `Value::Int` as whatever
+//! integer type the server inferred for the parameter (`price_cents` and
+//! `stock` are 32-bit `INTEGER`s, ids are `BIGINT`s).
+//!
+//! Every statement the test suite runs was checked with `PREPARE` against
+//! PostgreSQL 15 and MariaDB 10.11 loaded with `migrations/postgres` and
+//! `migrations/mysql`.
 
 use std::borrow::Cow;
 

@@ -48,8 +48,17 @@ impl RustSuite {
     pub(crate) fn test_command(&self, group: &Group, test: &TestId) -> ChildSpec {
         let binary = &self.binaries[group.binary];
         ChildSpec::new(&binary.path, &binary.package_dir)
-            .args(["--exact", test.name.as_str(), "--nocapture", "--test-threads", "1"])
-            .envs([("CARGO_MANIFEST_DIR".to_owned(), binary.package_dir.display().to_string())])
+            .args([
+                "--exact",
+                test.name.as_str(),
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .envs([(
+                "CARGO_MANIFEST_DIR".to_owned(),
+                binary.package_dir.display().to_string(),
+            )])
     }
 }
 
@@ -94,8 +103,12 @@ pub(crate) async fn discover(
     limits: &Limits,
 ) -> Result<RustSuite, RunError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = ChildSpec::new(cargo, workspace)
-        .args(["test", "--no-run", "--message-format", "json-render-diagnostics"]);
+    let mut build = ChildSpec::new(cargo, workspace).args([
+        "test",
+        "--no-run",
+        "--message-format",
+        "json-render-diagnostics",
+    ]);
     for p in packages {
         build = build.arg("--package").arg(p);
     }
@@ -104,7 +117,10 @@ pub(crate) async fn discover(
     }
     let done = spawn::run(&build, limits, None)
         .await
-        .map_err(|source| RunError::Spawn { command: build.display(), source })?;
+        .map_err(|source| RunError::Spawn {
+            command: build.display(),
+            source,
+        })?;
     let output = String::from_utf8_lossy(&done.output);
     match done.exit {
         Exit::Code(0) => {}
@@ -118,7 +134,8 @@ pub(crate) async fn discover(
     }
     let binaries = parse_artifacts(&output);
 
-    let listings = futures_util::future::try_join_all(binaries.iter().map(|b| list(b, limits))).await?;
+    let listings =
+        futures_util::future::try_join_all(binaries.iter().map(|b| list(b, limits))).await?;
     let mut groups = Vec::new();
     let (mut ignored, mut filtered_out) = (0, 0);
     for (index, (binary, (tests, ignored_tests))) in binaries.iter().zip(listings).enumerate() {
@@ -128,7 +145,10 @@ pub(crate) async fn discover(
             if ignored_tests.contains(&name) {
                 continue;
             }
-            let id = TestId { binary: binary.id.clone(), name };
+            let id = TestId {
+                binary: binary.id.clone(),
+                name,
+            };
             let shown = id.to_string();
             if !filters.is_empty() && !filters.iter().any(|f| shown.contains(f.as_str())) {
                 filtered_out += 1;
@@ -137,12 +157,20 @@ pub(crate) async fn discover(
             let module = id.name.rsplit_once("::").map_or("", |(m, _)| m).to_owned();
             by_module.entry(module).or_default().push(id);
         }
-        groups.extend(by_module.into_values().map(|tests| Group { binary: index, tests }));
+        groups.extend(by_module.into_values().map(|tests| Group {
+            binary: index,
+            tests,
+        }));
     }
     // Longest groups first: a free worker takes the next one, so the long
     // ones start early and the short ones fill in at the end.
     groups.sort_by_key(|g| std::cmp::Reverse(g.tests.len()));
-    Ok(RustSuite { binaries, groups, ignored, filtered_out })
+    Ok(RustSuite {
+        binaries,
+        groups,
+        ignored,
+        filtered_out,
+    })
 }
 
 fn parse_artifacts(output: &str) -> Vec<TestBinary> {
@@ -154,9 +182,17 @@ fn parse_artifacts(output: &str) -> Vec<TestBinary> {
         .filter_map(|a| {
             let path = a.executable?;
             let package_dir = a.manifest_path?.parent()?.to_owned();
-            let package = a.package_id.as_deref().map(package_name).unwrap_or_default();
+            let package = a
+                .package_id
+                .as_deref()
+                .map(package_name)
+                .unwrap_or_default();
             let target = a.target?.name;
-            Some(TestBinary { id: format!("{package}::{target}"), path, package_dir })
+            Some(TestBinary {
+                id: format!("{package}::{target}"),
+                path,
+                package_dir,
+            })
         })
         .collect();
     binaries.sort_by(|a, b| a.id.cmp(&b.id));
@@ -178,20 +214,36 @@ fn package_name(package_id: &str) -> String {
 }
 
 /// Lists `binary`'s tests: all of them, and those marked `#[ignore]`.
-async fn list(binary: &TestBinary, limits: &Limits) -> Result<(Vec<String>, Vec<String>), RunError> {
+async fn list(
+    binary: &TestBinary,
+    limits: &Limits,
+) -> Result<(Vec<String>, Vec<String>), RunError> {
     let all = list_with(binary, &[], limits).await?;
     let ignored = list_with(binary, &["--ignored"], limits).await?;
     Ok((all, ignored))
 }
 
-async fn list_with(binary: &TestBinary, extra: &[&str], limits: &Limits) -> Result<Vec<String>, RunError> {
-    let spec = ChildSpec::new(&binary.path, &binary.package_dir).args(["--list", "--format", "terse"]).args(extra.iter().copied());
+async fn list_with(
+    binary: &TestBinary,
+    extra: &[&str],
+    limits: &Limits,
+) -> Result<Vec<String>, RunError> {
+    let spec = ChildSpec::new(&binary.path, &binary.package_dir)
+        .args(["--list", "--format", "terse"])
+        .args(extra.iter().copied());
     let done = spawn::run(&spec, limits, None)
         .await
-        .map_err(|source| RunError::Spawn { command: spec.display(), source })?;
+        .map_err(|source| RunError::Spawn {
+            command: spec.display(),
+            source,
+        })?;
     let output = String::from_utf8_lossy(&done.output);
     match done.exit {
-        Exit::Code(0) => Ok(output.lines().filter_map(|l| l.strip_suffix(": test")).map(str::to_owned).collect()),
+        Exit::Code(0) => Ok(output
+            .lines()
+            .filter_map(|l| l.strip_suffix(": test"))
+            .map(str::to_owned)
+            .collect()),
         Exit::Interrupted => Err(RunError::Interrupted),
         exit => Err(RunError::Discover {
             what: format!("listing the tests of {} {}", binary.id, describe_exit(exit)),
@@ -211,7 +263,11 @@ fn describe_exit(exit: Exit) -> String {
 
 /// Cargo's output without its JSON lines: the human-readable diagnostics.
 fn human_lines(output: &str) -> String {
-    output.lines().filter(|l| !l.starts_with('{')).collect::<Vec<_>>().join("\n")
+    output
+        .lines()
+        .filter(|l| !l.starts_with('{'))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -220,9 +276,18 @@ mod tests {
 
     #[test]
     fn package_names_come_from_package_ids() {
-        assert_eq!(package_name("path+file:///work/main/examples/shop#0.1.0"), "shop");
-        assert_eq!(package_name("path+file:///work/main/examples/shop#shopx@0.1.0"), "shopx");
-        assert_eq!(package_name("registry+https://github.com/rust-lang/crates.io-index#serde@1.0.0"), "serde");
+        assert_eq!(
+            package_name("path+file:///work/main/examples/shop#0.1.0"),
+            "shop"
+        );
+        assert_eq!(
+            package_name("path+file:///work/main/examples/shop#shopx@0.1.0"),
+            "shopx"
+        );
+        assert_eq!(
+            package_name("registry+https://github.com/rust-lang/crates.io-index#serde@1.0.0"),
+            "serde"
+        );
     }
 
     #[test]

@@ -39,7 +39,9 @@ pub struct Reporter {
 
 impl std::fmt::Debug for Reporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reporter").field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("Reporter")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
@@ -52,7 +54,15 @@ impl Reporter {
     /// A reporter writing to `out` (tests capture the output this way).
     pub fn to_writer(out: Box<dyn Write + Send>, options: ReporterOptions) -> Reporter {
         let progress = options.progress.then(Progress::new);
-        Reporter { out, progress, options, running: 0, finished: 0, failed: 0, failures: Vec::new() }
+        Reporter {
+            out,
+            progress,
+            options,
+            running: 0,
+            finished: 0,
+            failed: 0,
+            failures: Vec::new(),
+        }
     }
 
     /// Handles one event.
@@ -62,15 +72,31 @@ impl Reporter {
                 let text = sweep_text(runs, false);
                 self.print(&text);
             }
-            Event::RunStarted { run_id, workers, aliases } => {
-                let mut text = format!("{:>12} run {run_id} with {workers} worker{}\n", "Starting", plural(*workers));
+            Event::RunStarted {
+                run_id,
+                workers,
+                aliases,
+            } => {
+                let mut text = format!(
+                    "{:>12} run {run_id} with {workers} worker{}\n",
+                    "Starting",
+                    plural(*workers)
+                );
                 for a in aliases {
                     match &a.mirror_of {
                         Some(target) => {
-                            let _ = writeln!(text, "{:>12} {}: mirror of {target}", "Database", a.alias);
+                            let _ = writeln!(
+                                text,
+                                "{:>12} {}: mirror of {target}",
+                                "Database", a.alias
+                            );
                         }
                         None => {
-                            let _ = writeln!(text, "{:>12} {}: {}, {}", "Database", a.alias, a.backend, a.server);
+                            let _ = writeln!(
+                                text,
+                                "{:>12} {}: {}, {}",
+                                "Database", a.alias, a.backend, a.server
+                            );
                         }
                     }
                 }
@@ -87,8 +113,16 @@ impl Reporter {
                     }
                 }
             }
-            Event::TemplateReady { alias, name, duration } => {
-                self.print(&format!("{:>12} {alias}: template {name} built in {}\n", "Template", secs(*duration)));
+            Event::TemplateReady {
+                alias,
+                name,
+                duration,
+            } => {
+                self.print(&format!(
+                    "{:>12} {alias}: template {name} built in {}\n",
+                    "Template",
+                    secs(*duration)
+                ));
             }
             Event::CloneReady { .. } => {
                 if let Some(p) = &self.progress {
@@ -103,7 +137,11 @@ impl Reporter {
                     p.message(format!("{} done in {}", phase.name(), secs(*duration)));
                 }
             }
-            Event::TestsDiscovered { binaries, selected, groups } => {
+            Event::TestsDiscovered {
+                binaries,
+                selected,
+                groups,
+            } => {
                 self.print(&format!(
                     "{:>12} {selected} test{} from {binaries} binar{} in {groups} group{}\n",
                     "Running",
@@ -116,10 +154,24 @@ impl Reporter {
                 self.running += 1;
                 self.update_progress();
             }
-            Event::TestSlow { test, worker, elapsed } => {
-                self.print(&format!("{:>12} [>{}] w{worker} {test}\n", "SLOW", secs(*elapsed)));
+            Event::TestSlow {
+                test,
+                worker,
+                elapsed,
+            } => {
+                self.print(&format!(
+                    "{:>12} [>{}] w{worker} {test}\n",
+                    "SLOW",
+                    secs(*elapsed)
+                ));
             }
-            Event::TestFinished { test, worker, outcome, duration, output } => {
+            Event::TestFinished {
+                test,
+                worker,
+                outcome,
+                duration,
+                output,
+            } => {
                 self.running = self.running.saturating_sub(1);
                 self.finished += 1;
                 let (label, detail) = describe(outcome);
@@ -130,7 +182,11 @@ impl Reporter {
                 }
                 let mut text = String::new();
                 if !pass || self.progress.is_none() || self.options.show_output {
-                    let _ = writeln!(text, "{label:>12} [{}] w{worker} {test}{detail}", secs(*duration));
+                    let _ = writeln!(
+                        text,
+                        "{label:>12} [{}] w{worker} {test}{detail}",
+                        secs(*duration)
+                    );
                 }
                 if (!pass || self.options.show_output) && !output.is_empty() {
                     let _ = writeln!(text, "{:-^72}", format!(" output of {test} "));
@@ -149,11 +205,34 @@ impl Reporter {
                 }
                 self.update_progress();
             }
+            Event::ClonesReplaced {
+                worker,
+                after,
+                error,
+            } => {
+                let text = match error {
+                    None => format!(
+                        "{:>12} w{worker} got fresh clones after {after} crashed\n",
+                        "Replaced"
+                    ),
+                    Some(e) => format!(
+                        "{:>12} w{worker} could not get fresh clones after {after} crashed, it stops: {e}\n",
+                        "WARNING"
+                    ),
+                };
+                self.print(&text);
+            }
             Event::RunCancelling { reason, running } => {
                 let why = match reason {
-                    CancelReason::Signal => "interrupted: stopping tests, then dropping databases (Ctrl-C again to skip the grace period)",
-                    CancelReason::SecondSignal => "interrupted again: killing tests now, then dropping databases",
-                    CancelReason::FailFast => "a test failed and --failfast is on: no further test starts",
+                    CancelReason::Signal => {
+                        "interrupted: stopping tests, then dropping databases (Ctrl-C again to skip the grace period)"
+                    }
+                    CancelReason::SecondSignal => {
+                        "interrupted again: killing tests now, then dropping databases"
+                    }
+                    CancelReason::FailFast => {
+                        "a test failed and --failfast is on: no further test starts"
+                    }
                     CancelReason::SetupFailed => "setup failed: stopping, then dropping databases",
                 };
                 self.print(&format!("{:>12} {why} ({running} running)\n", "Cancelling"));
@@ -171,7 +250,10 @@ impl Reporter {
     /// Prints what `paraclone clean` did (or, with `dry_run`, would do).
     pub fn report_clean(&mut self, runs: &[SweptRun], dry_run: bool) {
         let text = if runs.is_empty() {
-            format!("{:>12} no database of a dead run is listed in the ledger\n", "Clean")
+            format!(
+                "{:>12} no database of a dead run is listed in the ledger\n",
+                "Clean"
+            )
         } else {
             sweep_text(runs, dry_run)
         };
@@ -221,19 +303,50 @@ impl Reporter {
             s.failed,
             s.ignored,
             s.filtered_out,
-            if s.not_run > 0 { format!(", {} not run", s.not_run) } else { String::new() },
+            if s.not_run > 0 {
+                format!(", {} not run", s.not_run)
+            } else {
+                String::new()
+            },
             secs(s.total)
         );
         let clones = if s.shared_database {
-            "no clones: every worker shared the template (--share-database, isolation off)".to_owned()
+            "no clones: every worker shared the template (--share-database, isolation off)"
+                .to_owned()
         } else {
-            format!("{} clone{} made for {} worker{}", s.clones, plural(s.clones), s.workers, plural(s.workers))
+            format!(
+                "{} clone{} made for {} worker{}",
+                s.clones,
+                plural(s.clones),
+                s.workers,
+                plural(s.workers)
+            )
         };
-        let _ = writeln!(text, "{:>12} {clones}; {} database{} dropped", "Databases", s.dropped, plural(s.dropped));
-        let phases: Vec<String> = s.phases.iter().map(|(p, d)| format!("{} {}", p.name(), secs(*d))).collect();
-        let _ = writeln!(text, "{:>12} {} (build overlaps template and clone)", "Phases", phases.join(" | "));
+        let _ = writeln!(
+            text,
+            "{:>12} {clones}; {} database{} dropped",
+            "Databases",
+            s.dropped,
+            plural(s.dropped)
+        );
+        let phases: Vec<String> = s
+            .phases
+            .iter()
+            .map(|(p, d)| format!("{} {}", p.name(), secs(*d)))
+            .collect();
+        let _ = writeln!(
+            text,
+            "{:>12} {} (build overlaps template and clone)",
+            "Phases",
+            phases.join(" | ")
+        );
         for (i, (test, d)) in s.slowest.iter().enumerate() {
-            let _ = writeln!(text, "{:>12} {} {test}", if i == 0 { "Slowest" } else { "" }, secs(*d));
+            let _ = writeln!(
+                text,
+                "{:>12} {} {test}",
+                if i == 0 { "Slowest" } else { "" },
+                secs(*d)
+            );
         }
         for (i, f) in self.failures.iter().enumerate() {
             let _ = writeln!(text, "{:>12} {f}", if i == 0 { "Failed" } else { "" });
@@ -246,7 +359,11 @@ impl Reporter {
             let _ = writeln!(text, "{:>12} {why}", "Cancelled");
         }
         for l in &s.left_behind {
-            let _ = writeln!(text, "{:>12} could not drop {} ({}): {}", "WARNING", l.name, l.alias, l.reason);
+            let _ = writeln!(
+                text,
+                "{:>12} could not drop {} ({}): {}",
+                "WARNING", l.name, l.alias, l.reason
+            );
         }
         if s.selected == 0 {
             let _ = writeln!(text, "{:>12} no test matched", "WARNING");
@@ -258,7 +375,11 @@ impl Reporter {
 fn sweep_text(runs: &[SweptRun], dry_run: bool) -> String {
     let mut text = String::new();
     for run in runs {
-        let state = if run.alive { "still running, older than the limit" } else { "no longer running" };
+        let state = if run.alive {
+            "still running, older than the limit"
+        } else {
+            "no longer running"
+        };
         let verb = if dry_run { "would drop" } else { "dropped" };
         let _ = writeln!(
             text,
@@ -268,10 +389,18 @@ fn sweep_text(runs: &[SweptRun], dry_run: bool) -> String {
             run.pid,
             run.host,
             humantime::format_duration(Duration::from_secs(run.age.as_secs())),
-            if run.dropped.is_empty() { "nothing".to_owned() } else { run.dropped.join(", ") }
+            if run.dropped.is_empty() {
+                "nothing".to_owned()
+            } else {
+                run.dropped.join(", ")
+            }
         );
         for (name, why) in &run.not_dropped {
-            let _ = writeln!(text, "{:>12} could not drop {name}: {why} (kept in the ledger)", "WARNING");
+            let _ = writeln!(
+                text,
+                "{:>12} could not drop {name}: {why} (kept in the ledger)",
+                "WARNING"
+            );
         }
     }
     text
@@ -316,7 +445,10 @@ mod tests {
     }
 
     fn test(name: &str) -> TestId {
-        TestId { binary: "shop::it".to_owned(), name: name.to_owned() }
+        TestId {
+            binary: "shop::it".to_owned(),
+            name: name.to_owned(),
+        }
     }
 
     #[test]
@@ -343,7 +475,10 @@ mod tests {
             selected: 2,
             passed: 1,
             failed: 1,
-            phases: vec![(Phase::Template, Duration::from_millis(10)), (Phase::Run, Duration::from_secs(1))],
+            phases: vec![
+                (Phase::Template, Duration::from_millis(10)),
+                (Phase::Run, Duration::from_secs(1)),
+            ],
             total: Duration::from_secs(2),
             dropped: 3,
             slowest: vec![(test("a::passes"), Duration::from_millis(120))],

@@ -4,31 +4,51 @@ use crate::Project;
 
 #[test]
 fn unknown_key_names_file_line_and_key() {
-    let project = Project::with_config("[tests]\nkind = \"rust\"\n\n[databases.default]\nmigratoins = \"m\"\n");
+    let project = Project::with_config(
+        "[tests]\nkind = \"rust\"\n\n[databases.default]\nmigratoins = \"m\"\n",
+    );
     let run = project.run(&[]);
     run.assert_code(2);
-    let expected = format!("error: {}:5:1: unknown field `migratoins`", project.config().display());
+    let expected = format!(
+        "error: {}:5:1: unknown field `migratoins`",
+        project.config().display()
+    );
     assert!(run.stderr.starts_with(&expected), "{}", run.stderr);
     assert_eq!(run.stderr.matches("error:").count(), 1, "{}", run.stderr);
 }
 
 #[test]
 fn wrong_type_names_file_line_and_key() {
-    let project = Project::with_config("[run]\nparallel = [1]\n[tests]\nkind = \"rust\"\n[databases.default]\n");
+    let project = Project::with_config(
+        "[run]\nparallel = [1]\n[tests]\nkind = \"rust\"\n[databases.default]\n",
+    );
     let run = project.run(&[]);
     run.assert_code(2);
-    assert!(run.stderr.contains("paraclone.toml:2:12: run.parallel: expected a positive number"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("paraclone.toml:2:12: run.parallel: expected a positive number"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn missing_migrations_directory_is_named_and_nothing_is_created() {
     let project = Project::example("");
     let config = std::fs::read_to_string(project.config()).expect("config");
-    let config = config.replace("examples/shop/migrations/{backend}", "examples/shop/no-such-dir");
+    let config = config.replace(
+        "examples/shop/migrations/{backend}",
+        "examples/shop/no-such-dir",
+    );
     std::fs::write(project.config(), config).expect("write");
     let run = project.run(&[]);
     run.assert_code(2);
-    assert!(run.stderr.contains("paraclone.toml:13:14: databases.default.migrations: cannot read directory"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("paraclone.toml:12:14: databases.default.migrations: cannot read directory"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("no-such-dir"), "{}", run.stderr);
     assert_eq!(project.database_files(), Vec::<String>::new());
 }
@@ -38,7 +58,12 @@ fn a_backend_not_compiled_in_is_a_clear_error() {
     let project = Project::example("");
     let run = project.run(&["--db", "oracle"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("the oracle backend is not compiled into this build (compiled in: sqlite"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the oracle backend is not compiled into this build (compiled in: sqlite"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--features oracle"), "{}", run.stderr);
 }
 
@@ -47,7 +72,12 @@ fn an_unknown_backend_lists_the_known_ones() {
     let project = Project::example("");
     let run = project.run(&["--db", "mongo"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("known: sqlite, postgres, mysql, oracle"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("known: sqlite, postgres, mysql, oracle"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -61,7 +91,11 @@ fn a_missing_config_says_how_to_give_one() {
         .expect("runs");
     let run = crate::Run::from(out);
     run.assert_code(2);
-    assert!(run.stderr.contains("no paraclone.toml in"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no paraclone.toml in"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--config PATH"), "{}", run.stderr);
 }
 
@@ -70,5 +104,10 @@ fn bad_parallel_value_is_rejected() {
     let project = Project::example("");
     let run = project.run(&["--parallel", "zero"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("expected a positive number or \"auto\""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("expected a positive number or \"auto\""),
+        "{}",
+        run.stderr
+    );
 }

@@ -7,15 +7,33 @@ fn four_workers_get_four_clones_and_nothing_is_left() {
     let project = Project::example("");
     let run = project.run(&["--parallel", "4"]);
     run.assert_code(0);
-    assert!(run.stdout.contains("4 clones made for 4 workers; 5 databases dropped"), "{}", run.stdout);
-    let phases = run.stdout.lines().find(|l| l.trim_start().starts_with("Phases")).expect("a Phases line");
+    assert!(
+        run.stdout
+            .contains("4 clones made for 4 workers; 5 databases dropped"),
+        "{}",
+        run.stdout
+    );
+    let phases = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Phases"))
+        .expect("a Phases line");
     for phase in ["template ", "clone ", "run ", "teardown "] {
         assert!(phases.contains(phase), "{phases}");
     }
     let passed = run.tests_with("PASS");
-    assert!(passed.len() >= 60, "only {} tests passed:\n{}", passed.len(), run.stdout);
+    assert!(
+        passed.len() >= 60,
+        "only {} tests passed:\n{}",
+        passed.len(),
+        run.stdout
+    );
     assert!(run.tests_with("FAIL").is_empty());
-    assert_eq!(project.database_files(), Vec::<String>::new(), "database files left behind");
+    assert_eq!(
+        project.database_files(),
+        Vec::<String>::new(),
+        "database files left behind"
+    );
 }
 
 #[test]
@@ -25,7 +43,11 @@ fn one_worker_and_four_workers_pass_the_same_tests() {
     one.assert_code(0);
     let four = project.run(&["--parallel", "4"]);
     four.assert_code(0);
-    assert!(one.stdout.contains("1 clone made for 1 worker;"), "{}", one.stdout);
+    assert!(
+        one.stdout.contains("1 clone made for 1 worker;"),
+        "{}",
+        one.stdout
+    );
     assert_eq!(one.tests_with("PASS"), four.tests_with("PASS"));
     assert!(!one.tests_with("PASS").is_empty());
 }
@@ -35,37 +57,78 @@ fn sharing_one_database_shows_what_isolation_prevents() {
     let project = Project::example("");
     // The same tests, at the same time, once on one shared database and
     // once each on its own clone.
-    let shared = project.run(&["--parallel", "4", "--share-database", "isolation::"]);
+    let shared = project.run(&["--parallel", "4", "--share-database", "overlap::"]);
     shared.assert_code(1);
-    assert!(shared.stdout.contains("no clones: every worker shared the template"), "{}", shared.stdout);
+    assert!(
+        shared
+            .stdout
+            .contains("no clones: every worker shared the template"),
+        "{}",
+        shared.stdout
+    );
     assert!(!shared.tests_with("FAIL").is_empty());
-    let isolated = project.run(&["--parallel", "4", "isolation::"]);
+    let isolated = project.run(&["--parallel", "4", "overlap::"]);
     isolated.assert_code(0);
-    assert_eq!(isolated.tests_with("PASS").len(), shared.tests_with("PASS").len() + shared.tests_with("FAIL").len());
+    assert_eq!(
+        isolated.tests_with("PASS").len(),
+        shared.tests_with("PASS").len() + shared.tests_with("FAIL").len()
+    );
     assert_eq!(project.database_files(), Vec::<String>::new());
 }
 
 #[test]
 fn a_failing_test_fails_the_run_shows_its_output_once_and_clones_are_dropped() {
     let project = Project::example("");
-    let run = Run::from(project.command(&["--parallel", "2", "demo::"]).env("SHOP_DEMO", "fail").output().expect("runs"));
+    let run = Run::from(
+        project
+            .command(&["--parallel", "2", "demo::"])
+            .env("SHOP_DEMO", "fail")
+            .output()
+            .expect("runs"),
+    );
     run.assert_code(1);
     let failed = run.tests_with("FAIL");
     assert_eq!(failed.len(), 1, "{}", run.stdout);
     let test = failed.iter().next().expect("one");
-    assert_eq!(run.stdout.matches(&format!(" output of {test} ")).count(), 1, "{}", run.stdout);
-    assert_eq!(run.stdout.matches("demo output: checking the order total").count(), 1, "{}", run.stdout);
-    assert!(run.stdout.contains("Failed shop::it demo::"), "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches(&format!(" output of {test} ")).count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stdout
+            .matches("demo output: checking the order total")
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Failed shop::it demo::"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(project.database_files(), Vec::<String>::new());
 }
 
 #[test]
 fn a_crashing_test_is_reported_and_the_run_goes_on() {
     let project = Project::example("");
-    let run = Run::from(project.command(&["--parallel", "2", "demo::"]).env("SHOP_DEMO", "abort").output().expect("runs"));
+    let run = Run::from(
+        project
+            .command(&["--parallel", "2", "demo::"])
+            .env("SHOP_DEMO", "abort")
+            .output()
+            .expect("runs"),
+    );
     run.assert_code(1);
     assert!(run.stdout.contains("(killed by SIGABRT)"), "{}", run.stdout);
-    assert!(!run.tests_with("PASS").is_empty(), "the other demo tests still ran:\n{}", run.stdout);
+    assert!(
+        !run.tests_with("PASS").is_empty(),
+        "the other demo tests still ran:\n{}",
+        run.stdout
+    );
     assert_eq!(project.database_files(), Vec::<String>::new());
 }
 
@@ -74,7 +137,11 @@ fn ram_target_and_in_memory_workers_run_the_suite() {
     let project = Project::example("target = \"ram\"\nin_memory = true\n");
     let run = project.run(&["--parallel", "2", "orders::"]);
     run.assert_code(0);
-    assert!(run.stdout.contains("(RAM)") || run.stdout.contains("/dev/shm"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("(RAM)") || run.stdout.contains("/dev/shm"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.tests_with("PASS").is_empty());
 }
 

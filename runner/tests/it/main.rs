@@ -60,8 +60,14 @@ dir = "dbs"
     /// `paraclone test --config <this project> --no-progress <args>`.
     pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_paraclone"));
-        cmd.arg("test").arg("--config").arg(self.config()).arg("--no-progress").args(args);
-        cmd.env_remove("PARACLONE_PARALLEL").env_remove("PARACLONE_DB").env_remove("SHOP_DEMO");
+        cmd.arg("test")
+            .arg("--config")
+            .arg(self.config())
+            .arg("--no-progress")
+            .args(args);
+        cmd.env_remove("PARACLONE_PARALLEL")
+            .env_remove("PARACLONE_DB")
+            .env_remove("SHOP_DEMO");
         cmd
     }
 
@@ -73,7 +79,14 @@ dir = "dbs"
     pub(crate) fn database_files(&self) -> Vec<String> {
         let dir = self.dir.path().join("dbs");
         match std::fs::read_dir(&dir) {
-            Ok(entries) => entries.map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned()).collect(),
+            Ok(entries) => entries
+                .map(|e| {
+                    e.expect("dir entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -103,15 +116,25 @@ impl Run {
             .lines()
             .filter(|l| l.trim_start().starts_with(&format!("{status} [")))
             .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest))
-            .filter_map(|rest| rest.split_once(' ').map(|(_worker, test)| test.split(" (").next().unwrap_or(test).to_owned()))
+            .filter_map(|rest| {
+                rest.split_once(' ')
+                    .map(|(_worker, test)| test.split(" (").next().unwrap_or(test).to_owned())
+            })
             .collect()
     }
 
     pub(crate) fn assert_code(&self, code: i32) {
-        assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
     }
 }
 
 pub(crate) fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("runner is in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("runner is in the workspace")
+        .to_owned()
 }

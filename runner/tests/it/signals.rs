@@ -28,19 +28,43 @@ fn ctrl_c_during_the_run_leaves_no_clone_and_no_child() {
         if !pids.is_empty() {
             break pids;
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "no test started");
-        assert!(child.try_wait().expect("wait").is_none(), "paraclone ended before any test hung");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no test started"
+        );
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "paraclone ended before any test hung"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(!project.database_files().is_empty(), "clones exist while tests run");
+    assert!(
+        !project.database_files().is_empty(),
+        "clones exist while tests run"
+    );
 
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("send SIGINT");
     let run = Run::from(child.wait_with_output().expect("paraclone ends"));
     run.assert_code(130);
-    assert!(run.stdout.contains("interrupted: stopping tests"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("interrupted: stopping tests"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("INTERRUPTED"), "{}", run.stdout);
-    assert_eq!(project.database_files(), Vec::<String>::new(), "clones left after Ctrl-C");
+    assert_eq!(
+        project.database_files(),
+        Vec::<String>::new(),
+        "clones left after Ctrl-C"
+    );
     for pid in pids {
-        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "test process {pid} survived");
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "test process {pid} survived"
+        );
     }
 }
