@@ -7,6 +7,7 @@
 
 mod cli;
 mod example;
+mod ledger;
 mod signals;
 
 use std::collections::BTreeSet;
