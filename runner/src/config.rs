@@ -173,6 +173,43 @@ pub enum TestsKind {
         /// The directory cargo runs in (default: the config's directory).
         workspace: PathBuf,
     },
+    /// Any test tool, driven by commands (also what the `django` and
+    /// `pytest` presets become).
+    Command(CommandTests),
+}
+
+/// Which tool a command suite is, for the presets' discovery and results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// Plain commands, as configured.
+    None,
+    /// Django's `manage.py test`, through paraclone's runner class.
+    Django,
+    /// pytest.
+    Pytest,
+}
+
+/// `[tests]` of a command suite.
+#[derive(Clone, Debug)]
+pub struct CommandTests {
+    /// The preset it came from.
+    pub preset: Preset,
+    /// Prints one test id per line (run in the template's environment).
+    pub list: Option<CommandLine>,
+    /// A fixed list of test ids, instead of `list`.
+    pub tests: Vec<String>,
+    /// Runs one group: `{tests}` becomes its ids (shell-quoted), `{junit}`
+    /// a file the tool writes JUnit XML to. Run with `sh -c`.
+    pub run: String,
+    /// The working directory of both commands.
+    pub cwd: PathBuf,
+    /// Tests whose ids share everything before the last occurrence of this
+    /// separator form one group (module, class, app).
+    pub group_separator: String,
+    /// At most this many tests per process.
+    pub batch: usize,
+    /// Extra variables for both commands.
+    pub env: Vec<(String, String)>,
 }
 
 /// One `[databases.<alias>]` entry.
@@ -271,6 +308,20 @@ struct RawTests {
     #[serde(default)]
     features: Vec<String>,
     workspace: Option<PathBuf>,
+    list: Option<RawCommand>,
+    tests: Option<Vec<String>>,
+    run: Option<Spanned<String>>,
+    cwd: Option<PathBuf>,
+    group_separator: Option<String>,
+    batch: Option<Spanned<i64>>,
+    python: Option<String>,
+    manage: Option<String>,
+    #[serde(default)]
+    labels: Vec<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
     timeout: Option<Spanned<String>>,
     slow: Option<Spanned<String>>,
     grace: Option<Spanned<String>>,
@@ -296,6 +347,29 @@ struct RawAlias {
 enum RawCommand {
     Shell(String),
     Argv(Vec<String>),
+}
+
+impl RawCommand {
+    fn into_command(self) -> CommandLine {
+        match self {
+            RawCommand::Shell(s) => CommandLine::Shell(s),
+            RawCommand::Argv(v) => CommandLine::Argv(v),
+        }
+    }
+}
+
+/// Quotes a word for `sh`: unchanged if it is plainly safe, else in single
+/// quotes.
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -383,16 +457,150 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 })
                 .transpose()
         };
+    let kind_at = tests.kind.span().start;
+    let only_for = |present: bool, key: &str, kinds: &str| -> Result<(), ConfigError> {
+        if present {
+            Err(invalid(
+                kind_at,
+                format!("tests.{key}: only used with kind = {kinds}"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let batch = match &tests.batch {
+        None => None,
+        Some(b) if *b.get_ref() >= 1 => Some(*b.get_ref() as usize),
+        Some(b) => {
+            return Err(invalid(
+                b.span().start,
+                "tests.batch: must be at least 1".to_owned(),
+            ));
+        }
+    };
+    let cwd = tests
+        .cwd
+        .as_ref()
+        .map_or_else(|| dir.clone(), |c| dir.join(c));
+    let env: Vec<(String, String)> = tests.env.clone().into_iter().collect();
     let kind = match tests.kind.get_ref().as_str() {
-        "rust" => TestsKind::Rust {
-            packages: tests.packages,
-            features: tests.features,
-            workspace: tests.workspace.map_or_else(|| dir.clone(), |w| dir.join(w)),
-        },
+        "rust" => {
+            only_for(
+                tests.list.is_some() || tests.tests.is_some() || tests.run.is_some(),
+                "list/tests/run",
+                "\"command\"",
+            )?;
+            only_for(
+                tests.python.is_some() || tests.manage.is_some(),
+                "python/manage",
+                "\"django\" or \"pytest\"",
+            )?;
+            TestsKind::Rust {
+                packages: tests.packages,
+                features: tests.features,
+                workspace: tests.workspace.map_or_else(|| dir.clone(), |w| dir.join(w)),
+            }
+        }
+        "command" => {
+            only_for(
+                !tests.packages.is_empty()
+                    || !tests.features.is_empty()
+                    || tests.workspace.is_some(),
+                "packages/features/workspace",
+                "\"rust\"",
+            )?;
+            let run = tests.run.ok_or_else(|| {
+                invalid(
+                    kind_at,
+                    "tests.run: a command suite needs a run command, e.g. run = \"pytest {tests}\""
+                        .to_owned(),
+                )
+            })?;
+            if !run.get_ref().contains("{tests}") {
+                return Err(invalid(
+                    run.span().start,
+                    "tests.run: must contain {tests}, where the ids of a group go".to_owned(),
+                ));
+            }
+            let list = tests.list.map(RawCommand::into_command);
+            let fixed = tests.tests.unwrap_or_default();
+            if list.is_none() == fixed.is_empty() {
+                return Err(invalid(kind_at, "tests: give either `list` (a command printing test ids) or `tests` (the ids), not both or neither".to_owned()));
+            }
+            TestsKind::Command(CommandTests {
+                preset: Preset::None,
+                list,
+                tests: fixed,
+                run: run.into_inner(),
+                cwd,
+                group_separator: tests.group_separator.unwrap_or_else(|| "::".to_owned()),
+                batch: batch.unwrap_or(100),
+                env,
+            })
+        }
+        "django" => {
+            only_for(
+                tests.run.is_some() || tests.list.is_some() || tests.tests.is_some(),
+                "list/tests/run",
+                "\"command\"",
+            )?;
+            let python = shell_quote(tests.python.as_deref().unwrap_or("python3"));
+            let manage = shell_quote(tests.manage.as_deref().unwrap_or("manage.py"));
+            let labels: Vec<String> = tests.labels.iter().map(|l| shell_quote(l)).collect();
+            let args: Vec<String> = tests.args.iter().map(|a| shell_quote(a)).collect();
+            let runner = "--testrunner paraclone_django.ParacloneRunner";
+            TestsKind::Command(CommandTests {
+                preset: Preset::Django,
+                list: Some(CommandLine::Shell(format!(
+                    "PARACLONE_DJANGO_LIST=1 {python} {manage} test {runner} {} {}",
+                    args.join(" "),
+                    labels.join(" ")
+                ))),
+                tests: Vec::new(),
+                run: format!(
+                    "PARACLONE_JUNIT={{junit}} {python} {manage} test {runner} {} {{tests}}",
+                    args.join(" ")
+                ),
+                cwd,
+                group_separator: tests.group_separator.unwrap_or_else(|| ".".to_owned()),
+                batch: batch.unwrap_or(500),
+                env,
+            })
+        }
+        "pytest" => {
+            only_for(
+                tests.run.is_some() || tests.list.is_some() || tests.tests.is_some(),
+                "list/tests/run",
+                "\"command\"",
+            )?;
+            only_for(tests.manage.is_some(), "manage", "\"django\"")?;
+            let python = shell_quote(tests.python.as_deref().unwrap_or("python3"));
+            let args: Vec<String> = tests.args.iter().map(|a| shell_quote(a)).collect();
+            let labels: Vec<String> = tests.labels.iter().map(|l| shell_quote(l)).collect();
+            TestsKind::Command(CommandTests {
+                preset: Preset::Pytest,
+                list: Some(CommandLine::Shell(format!(
+                    "{python} -m pytest --collect-only -q -p no:cacheprovider {} {}",
+                    args.join(" "),
+                    labels.join(" ")
+                ))),
+                tests: Vec::new(),
+                run: format!(
+                    "{python} -m pytest -p no:cacheprovider -q --junitxml={{junit}} {} -- {{tests}}",
+                    args.join(" ")
+                ),
+                cwd,
+                group_separator: tests.group_separator.unwrap_or_else(|| "::".to_owned()),
+                batch: batch.unwrap_or(500),
+                env,
+            })
+        }
         other => {
             return Err(invalid(
-                tests.kind.span().start,
-                format!("tests.kind: unknown test adapter {other:?} (this build knows \"rust\")"),
+                kind_at,
+                format!(
+                    "tests.kind: unknown test adapter {other:?} (known: \"rust\", \"command\", \"django\", \"pytest\")"
+                ),
             ));
         }
     };
@@ -440,10 +648,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 at: Location::of(text, m.span().start),
                 value: m.into_inner(),
             }),
-            setup: entry.setup.map(|c| match c {
-                RawCommand::Shell(s) => CommandLine::Shell(s),
-                RawCommand::Argv(v) => CommandLine::Argv(v),
-            }),
+            setup: entry.setup.map(RawCommand::into_command),
             mirror: entry.mirror.map(Spanned::into_inner),
             depends: entry.depends.into_iter().map(Spanned::into_inner).collect(),
             url: entry.url,

@@ -462,6 +462,37 @@ impl Databases {
         Ok(())
     }
 
+    /// The environment of the templates-to-be, for commands that need one
+    /// before the templates exist (listing tests while they are built):
+    /// `DATABASE_URL` and `DATABASE_URL_<ALIAS>` with the templates' names.
+    pub(crate) fn template_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![("PARACLONE_RUN_ID".to_owned(), self.run_id.to_string())];
+        let default = self
+            .aliases
+            .iter()
+            .position(|a| a.config.alias == "default")
+            .unwrap_or(0);
+        for (index, a) in self.aliases.iter().enumerate() {
+            let owner = &self.aliases[a.mirror_of.unwrap_or(index)];
+            let Some(cloner) = &owner.cloner else {
+                continue;
+            };
+            let name = naming::database_name(
+                &owner.config.base_name,
+                &self.run_id,
+                Role::Template,
+                cloner.max_name_len(),
+            );
+            let connection = cloner.connection(&name);
+            if index == default {
+                env.push(("DATABASE_URL".to_owned(), connection.url.clone()));
+            }
+            env.push((alias_variable(&a.config.alias), connection.url.clone()));
+            env.extend(mapped_env(&a.config, &connection, 0));
+        }
+        env
+    }
+
     /// Drops every database this run created, clones first (concurrently),
     /// then templates. Returns how many were dropped and what could not be.
     pub(crate) async fn teardown(&self, ctx: &Context) -> (usize, Vec<LeftBehind>) {

@@ -41,6 +41,8 @@ pub enum Outcome {
         /// The limit.
         limit: Duration,
     },
+    /// The tool reported it skipped (counted as ignored).
+    Skipped,
     /// The run was interrupted while it ran.
     Interrupted,
     /// It could not be started.

@@ -14,14 +14,14 @@ use cloner::naming::RunId;
 use futures_util::FutureExt as _;
 use futures_util::future::join_all;
 
-use crate::adapter::{self, RustSuite};
-use crate::config::{Config, Parallel, TestsKind};
+use crate::adapter::{self, Suite, TestResult};
+use crate::config::{Config, Parallel};
 use crate::context::Context;
 use crate::databases::{Databases, Replaced};
 use crate::error::RunError;
 use crate::events::SweptRun;
 use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
-use crate::spawn::{self, Exit};
+use crate::spawn;
 use crate::sweep::{self, SweepOptions};
 
 /// What to run and how, after config and command line are merged.
@@ -217,6 +217,9 @@ async fn provision_and_run(
         aliases,
     });
 
+    // Tools that read their settings while listing (Django) get the
+    // templates' connections, known before the templates exist.
+    let dbs_env = dbs.template_env();
     // Building the tests overlaps building the templates and the clones.
     // Neither future is dropped early (a dropped clone operation could
     // finish after teardown): when one fails, the other is asked to stop.
@@ -226,16 +229,11 @@ async fn provision_and_run(
             phase: Phase::Discover,
             steps: 0,
         });
-        let TestsKind::Rust {
-            packages,
-            features,
-            workspace,
-        } = &options.config.tests.kind;
+        let env = dbs_env.clone();
         let suite = adapter::discover(
-            workspace,
-            packages,
-            features,
+            &options.config.tests.kind,
             &options.filters,
+            &env,
             &ctx.limits(None),
         )
         .await;
@@ -278,7 +276,7 @@ async fn provision_and_run(
     stats.ignored = suite.ignored;
     stats.filtered_out = suite.filtered_out;
     ctx.send(Event::TestsDiscovered {
-        binaries: suite.binaries.len(),
+        binaries: suite.binaries,
         selected: stats.selected,
         groups: suite.groups.len(),
     });
@@ -291,7 +289,13 @@ async fn provision_and_run(
         phase: Phase::Run,
         steps: stats.selected,
     });
-    let results = run_tests(&suite, dbs, stats.workers, options, ctx).await;
+    let scratch = std::env::temp_dir().join(format!("paraclone-{}", dbs.run_id()));
+    std::fs::create_dir_all(&scratch).map_err(|source| RunError::Spawn {
+        command: format!("create {}", scratch.display()),
+        source,
+    })?;
+    let results = run_tests(&suite, dbs, stats.workers, options, ctx, &scratch).await;
+    let _ = std::fs::remove_dir_all(&scratch);
     let duration = started.elapsed();
     ctx.send(Event::PhaseFinished {
         phase: Phase::Run,
@@ -304,6 +308,7 @@ async fn provision_and_run(
         match outcome {
             Outcome::Passed => stats.passed += 1,
             Outcome::Interrupted => stats.not_run += 1,
+            Outcome::Skipped => stats.ignored += 1,
             _ => stats.failed += 1,
         }
         timings.push((test, duration));
@@ -357,11 +362,12 @@ async fn provision(
 /// Runs the suite's groups on `workers` slots: a free slot takes the next
 /// group and runs its tests one after another, each in a fresh process.
 async fn run_tests(
-    suite: &RustSuite,
+    suite: &Suite,
     dbs: &Databases,
     workers: usize,
     options: &RunOptions,
     ctx: &Context,
+    scratch: &std::path::Path,
 ) -> Vec<(TestId, Outcome, Duration)> {
     let queue = Mutex::new(suite.groups.iter().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::with_capacity(suite.selected()));
@@ -380,70 +386,89 @@ async fn run_tests(
                 let Some(group) = queue.lock().expect("not poisoned").pop_front() else {
                     return;
                 };
-                for test in &group.tests {
+                for invocation in suite.invocations(group, scratch) {
                     if ctx.no_new_tests() {
                         return;
                     }
-                    let spec = suite.test_command(group, test).envs(env.iter().cloned());
-                    ctx.send(Event::TestStarted {
-                        test: test.clone(),
-                        worker,
-                    });
-                    ctx.running.fetch_add(1, Ordering::SeqCst);
-                    let mut on_slow = || {
-                        ctx.send(Event::TestSlow {
+                    let spec = invocation.spec.clone().envs(env.iter().cloned());
+                    for test in &invocation.tests {
+                        ctx.send(Event::TestStarted {
                             test: test.clone(),
                             worker,
-                            elapsed: slow,
                         });
+                    }
+                    let count = invocation.tests.len();
+                    ctx.running.fetch_add(count, Ordering::SeqCst);
+                    let mut on_slow = || {
+                        for test in &invocation.tests {
+                            ctx.send(Event::TestSlow {
+                                test: test.clone(),
+                                worker,
+                                elapsed: slow,
+                            });
+                        }
                     };
                     let done =
                         spawn::run(&spec, &ctx.limits(timeout), Some((slow, &mut on_slow))).await;
-                    ctx.running.fetch_sub(1, Ordering::SeqCst);
-                    let (outcome, output, duration) = match done {
+                    ctx.running.fetch_sub(count, Ordering::SeqCst);
+                    let tested = match done {
                         Ok(done) => {
                             let output = ctx.redact(&String::from_utf8_lossy(&done.output));
-                            let outcome = outcome_of(done.exit, &output, timeout);
-                            (outcome, output, done.duration)
+                            suite.results(&invocation, &done, output, timeout)
                         }
-                        Err(e) => (
-                            Outcome::SpawnFailed {
-                                reason: format!("could not start {}: {e}", spec.display()),
-                            },
-                            String::new(),
-                            Duration::ZERO,
-                        ),
+                        Err(e) => invocation
+                            .tests
+                            .iter()
+                            .map(|test| TestResult {
+                                test: test.clone(),
+                                outcome: Outcome::SpawnFailed {
+                                    reason: format!("could not start {}: {e}", spec.display()),
+                                },
+                                duration: Duration::ZERO,
+                                output: String::new(),
+                            })
+                            .collect(),
                     };
-                    if options.failfast && !outcome.is_pass() && outcome != Outcome::Interrupted {
-                        ctx.cancel(CancelReason::FailFast);
+                    let mut crashed = None;
+                    for r in tested {
+                        let failed = !r.outcome.is_pass()
+                            && !matches!(r.outcome, Outcome::Interrupted | Outcome::Skipped);
+                        if options.failfast && failed {
+                            ctx.cancel(CancelReason::FailFast);
+                        }
+                        if r.outcome.is_crash() && crashed.is_none() {
+                            crashed = Some(r.test.clone());
+                        }
+                        results.lock().expect("not poisoned").push((
+                            r.test.clone(),
+                            r.outcome.clone(),
+                            r.duration,
+                        ));
+                        ctx.send(Event::TestFinished {
+                            test: r.test,
+                            worker,
+                            outcome: r.outcome,
+                            duration: r.duration,
+                            output: r.output,
+                        });
                     }
-                    results.lock().expect("not poisoned").push((
-                        test.clone(),
-                        outcome.clone(),
-                        duration,
-                    ));
-                    let crashed = outcome.is_crash();
-                    ctx.send(Event::TestFinished {
-                        test: test.clone(),
-                        worker,
-                        outcome,
-                        duration,
-                        output,
-                    });
-                    if crashed && !options.share_database && !ctx.stopping() {
+                    if let Some(after) =
+                        crashed.filter(|_| !options.share_database && !ctx.stopping())
+                    {
                         // The test did not get to clean up after itself: the
                         // next test on this slot gets fresh clones.
                         generation += 1;
                         let result = dbs
                             .replace_clones(worker, generation, &mut replaced, ctx)
                             .await;
+                        let error = result
+                            .as_ref()
+                            .err()
+                            .map(|e| ctx.redact(&crate::error_chain(e)));
                         ctx.send(Event::ClonesReplaced {
                             worker,
-                            after: test.clone(),
-                            error: result
-                                .as_ref()
-                                .err()
-                                .map(|e| ctx.redact(&crate::error_chain(e))),
+                            after,
+                            error,
                         });
                         if result.is_err() {
                             // This slot retires; the others take its groups.
@@ -457,55 +482,6 @@ async fn run_tests(
     });
     join_all(slots).await;
     results.into_inner().expect("not poisoned")
-}
-
-fn outcome_of(exit: Exit, output: &str, timeout: Option<Duration>) -> Outcome {
-    match exit {
-        Exit::Code(0) if adapter::ran_one_test(output) => Outcome::Passed,
-        Exit::Code(0) => Outcome::SpawnFailed {
-            reason: "the test binary ran no test of that name".to_owned(),
-        },
-        Exit::Code(code) => Outcome::Failed { code },
-        Exit::Signal(signal) => Outcome::Signalled {
-            signal: spawn::signal_name(signal),
-        },
-        Exit::TimedOut => Outcome::TimedOut {
-            limit: timeout.unwrap_or_default(),
-        },
-        Exit::Interrupted => Outcome::Interrupted,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outcomes_follow_exit_and_output() {
-        assert_eq!(
-            outcome_of(Exit::Code(0), "running 1 test\ntest a ... ok", None),
-            Outcome::Passed
-        );
-        assert!(matches!(
-            outcome_of(Exit::Code(0), "running 0 tests", None),
-            Outcome::SpawnFailed { .. }
-        ));
-        assert_eq!(
-            outcome_of(Exit::Code(101), "", None),
-            Outcome::Failed { code: 101 }
-        );
-        assert_eq!(
-            outcome_of(Exit::Signal(6), "", None),
-            Outcome::Signalled {
-                signal: "SIGABRT".to_owned()
-            }
-        );
-        let limit = Duration::from_secs(3);
-        assert_eq!(
-            outcome_of(Exit::TimedOut, "", Some(limit)),
-            Outcome::TimedOut { limit }
-        );
-    }
 }
 
 /// What `paraclone clean` should do.

@@ -1,13 +1,14 @@
 //! Rust test binaries: built by cargo, listed with `--list`, one spawned
 //! process per test with `--exact`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::adapter::{Group, Listing};
 use crate::error::RunError;
-use crate::events::TestId;
+use crate::events::{Outcome, TestId};
 use crate::spawn::{self, ChildSpec, Exit, Limits};
 
 /// One built test binary.
@@ -22,28 +23,13 @@ pub(crate) struct TestBinary {
     pub(crate) package_dir: PathBuf,
 }
 
-/// A group of tests that run in order on one worker: the tests of one
-/// module of one binary.
-#[derive(Clone, Debug)]
-pub(crate) struct Group {
-    pub(crate) binary: usize,
-    pub(crate) tests: Vec<TestId>,
-}
-
 /// The built and listed suite.
 #[derive(Debug)]
 pub(crate) struct RustSuite {
     pub(crate) binaries: Vec<TestBinary>,
-    pub(crate) groups: Vec<Group>,
-    pub(crate) ignored: usize,
-    pub(crate) filtered_out: usize,
 }
 
 impl RustSuite {
-    pub(crate) fn selected(&self) -> usize {
-        self.groups.iter().map(|g| g.tests.len()).sum()
-    }
-
     /// The command that runs one test of this suite.
     pub(crate) fn test_command(&self, group: &Group, test: &TestId) -> ChildSpec {
         let binary = &self.binaries[group.binary];
@@ -60,11 +46,29 @@ impl RustSuite {
                 binary.package_dir.display().to_string(),
             )])
     }
+
+    /// The outcome of one test from its process's end.
+    pub(crate) fn outcome(exit: Exit, output: &str, timeout: Option<Duration>) -> Outcome {
+        match exit {
+            Exit::Code(0) if ran_one_test(output) => Outcome::Passed,
+            Exit::Code(0) => Outcome::SpawnFailed {
+                reason: "the test binary ran no test of that name".to_owned(),
+            },
+            Exit::Code(code) => Outcome::Failed { code },
+            Exit::Signal(signal) => Outcome::Signalled {
+                signal: spawn::signal_name(signal),
+            },
+            Exit::TimedOut => Outcome::TimedOut {
+                limit: timeout.unwrap_or_default(),
+            },
+            Exit::Interrupted => Outcome::Interrupted,
+        }
+    }
 }
 
 /// Whether a finished test process really ran the one test it was given
 /// (an exit code of 0 with zero tests run means the name matched nothing).
-pub(crate) fn ran_one_test(output: &str) -> bool {
+fn ran_one_test(output: &str) -> bool {
     output.contains("running 1 test")
 }
 
@@ -94,14 +98,13 @@ struct Profile {
 }
 
 /// Builds the test binaries of `packages` in `workspace` and lists their
-/// tests, keeping those whose name contains any of `filters` (all if none).
+/// tests.
 pub(crate) async fn discover(
     workspace: &Path,
     packages: &[String],
     features: &[String],
-    filters: &[String],
     limits: &Limits,
-) -> Result<RustSuite, RunError> {
+) -> Result<(RustSuite, Vec<Listing>), RunError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = ChildSpec::new(cargo, workspace).args([
         "test",
@@ -136,41 +139,18 @@ pub(crate) async fn discover(
 
     let listings =
         futures_util::future::try_join_all(binaries.iter().map(|b| list(b, limits))).await?;
-    let mut groups = Vec::new();
-    let (mut ignored, mut filtered_out) = (0, 0);
-    for (index, (binary, (tests, ignored_tests))) in binaries.iter().zip(listings).enumerate() {
-        ignored += ignored_tests.len();
-        let mut by_module: BTreeMap<String, Vec<TestId>> = BTreeMap::new();
-        for name in tests {
-            if ignored_tests.contains(&name) {
-                continue;
-            }
-            let id = TestId {
-                binary: binary.id.clone(),
-                name,
-            };
-            let shown = id.to_string();
-            if !filters.is_empty() && !filters.iter().any(|f| shown.contains(f.as_str())) {
-                filtered_out += 1;
-                continue;
-            }
-            let module = id.name.rsplit_once("::").map_or("", |(m, _)| m).to_owned();
-            by_module.entry(module).or_default().push(id);
-        }
-        groups.extend(by_module.into_values().map(|tests| Group {
+    let listings = binaries
+        .iter()
+        .zip(listings)
+        .enumerate()
+        .map(|(index, (binary, (tests, ignored)))| Listing {
             binary: index,
-            tests,
-        }));
-    }
-    // Longest groups first: a free worker takes the next one, so the long
-    // ones start early and the short ones fill in at the end.
-    groups.sort_by_key(|g| std::cmp::Reverse(g.tests.len()));
-    Ok(RustSuite {
-        binaries,
-        groups,
-        ignored,
-        filtered_out,
-    })
+            binary_id: binary.id.clone(),
+            tests: tests.into_iter().filter(|t| !ignored.contains(t)).collect(),
+            ignored: ignored.len(),
+        })
+        .collect();
+    Ok((RustSuite { binaries }, listings))
 }
 
 fn parse_artifacts(output: &str) -> Vec<TestBinary> {
@@ -252,7 +232,7 @@ async fn list_with(
     }
 }
 
-fn describe_exit(exit: Exit) -> String {
+pub(crate) fn describe_exit(exit: Exit) -> String {
     match exit {
         Exit::Code(c) => format!("exited with code {c}"),
         Exit::Signal(s) => format!("was killed by {}", spawn::signal_name(s)),

@@ -175,7 +175,7 @@ impl Reporter {
                 self.running = self.running.saturating_sub(1);
                 self.finished += 1;
                 let (label, detail) = describe(outcome);
-                let pass = outcome.is_pass();
+                let pass = outcome.is_pass() || *outcome == Outcome::Skipped;
                 if !pass && *outcome != Outcome::Interrupted {
                     self.failed += 1;
                     self.failures.push(format!("{test}{detail}"));
@@ -413,6 +413,7 @@ fn describe(outcome: &Outcome) -> (&'static str, String) {
         Outcome::Signalled { signal } => ("CRASH", format!(" (killed by {signal})")),
         Outcome::TimedOut { limit } => ("TIMEOUT", format!(" (ran over {})", secs(*limit))),
         Outcome::Interrupted => ("INTERRUPTED", String::new()),
+        Outcome::Skipped => ("SKIP", String::new()),
         Outcome::SpawnFailed { reason } => ("ERROR", format!(" ({reason})")),
     }
 }

@@ -28,8 +28,14 @@ fn start_hanging_run(project: &Project, pid_dir: &std::path::Path) -> (Child, Ve
         if !pids.is_empty() {
             return (child, pids);
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "no test started");
-        assert!(child.try_wait().expect("wait").is_none(), "paraclone ended before the test hung");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no test started"
+        );
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "paraclone ended before the test hung"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -45,7 +51,9 @@ fn kill_hard(mut child: Child, pids: &[i32]) {
 
 fn ledger_files(project: &Project) -> Vec<String> {
     match std::fs::read_dir(project.dir.path().join("target/paraclone/ledger")) {
-        Ok(entries) => entries.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect(),
+        Ok(entries) => entries
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect(),
         Err(_) => Vec::new(),
     }
 }
@@ -57,7 +65,11 @@ fn a_killed_run_is_listed_by_clean_dry_run_and_swept_by_the_next_run() {
     let (child, pids) = start_hanging_run(&project, pid_dir.path());
     kill_hard(child, &pids);
     let left = project.database_files();
-    assert_eq!(left.len(), 3, "template and two clones stay after SIGKILL: {left:?}");
+    assert_eq!(
+        left.len(),
+        3,
+        "template and two clones stay after SIGKILL: {left:?}"
+    );
     assert_eq!(ledger_files(&project).len(), 1);
 
     let dry = Run::from(
@@ -68,15 +80,27 @@ fn a_killed_run_is_listed_by_clean_dry_run_and_swept_by_the_next_run() {
             .expect("clean runs"),
     );
     dry.assert_code(0);
-    assert!(dry.stdout.contains("no longer running): would drop"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("no longer running): would drop"),
+        "{}",
+        dry.stdout
+    );
     for file in &left {
-        assert!(dry.stdout.contains(file.trim_end_matches(".sqlite3")), "{file} not listed:\n{}", dry.stdout);
+        assert!(
+            dry.stdout.contains(file.trim_end_matches(".sqlite3")),
+            "{file} not listed:\n{}",
+            dry.stdout
+        );
     }
     assert_eq!(project.database_files().len(), 3, "a dry run drops nothing");
 
     let next = project.run(&["--parallel", "2", "customers::"]);
     next.assert_code(0);
-    assert!(next.stdout.contains("no longer running): dropped"), "{}", next.stdout);
+    assert!(
+        next.stdout.contains("no longer running): dropped"),
+        "{}",
+        next.stdout
+    );
     assert_eq!(project.database_files(), Vec::<String>::new());
     assert_eq!(ledger_files(&project), Vec::<String>::new());
 }
@@ -86,7 +110,11 @@ fn clean_drops_what_a_killed_run_left_and_nothing_else() {
     let project = Project::example("");
     // A database in no ledger: clean must never touch it.
     std::fs::create_dir_all(project.dir.path().join("dbs")).expect("dbs");
-    std::fs::write(project.dir.path().join("dbs/shop_pc0123456789_w1.sqlite3"), "").expect("stranger");
+    std::fs::write(
+        project.dir.path().join("dbs/shop_pc0123456789_w1.sqlite3"),
+        "",
+    )
+    .expect("stranger");
     let pid_dir = tempfile::tempdir().expect("temp dir");
     let (child, pids) = start_hanging_run(&project, pid_dir.path());
     kill_hard(child, &pids);
@@ -110,7 +138,11 @@ fn clean_drops_what_a_killed_run_left_and_nothing_else() {
             .expect("clean runs"),
     );
     again.assert_code(0);
-    assert!(again.stdout.contains("no database of a dead run is listed"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("no database of a dead run is listed"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]
@@ -130,7 +162,12 @@ fn two_runs_at_once_neither_collide_nor_sweep_each_other() {
     for run in [&a, &b] {
         run.assert_code(0);
         assert!(!run.stdout.contains("Sweep"), "{}", run.stdout);
-        assert!(run.stdout.contains("4 clones made for 4 workers; 5 databases dropped"), "{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains("4 clones made for 4 workers; 5 databases dropped"),
+            "{}",
+            run.stdout
+        );
     }
     assert_eq!(project.database_files(), Vec::<String>::new());
 }
@@ -147,7 +184,12 @@ fn a_hung_test_times_out_its_slot_gets_fresh_clones_and_the_run_goes_on() {
     );
     run.assert_code(1);
     assert!(run.stdout.contains("TIMEOUT [1."), "{}", run.stdout);
-    assert!(run.stdout.contains("w1 got fresh clones after shop::it demo::hang_on_request crashed"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("w1 got fresh clones after shop::it demo::hang_on_request crashed"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(run.tests_with("PASS").len(), 2, "{}", run.stdout);
     assert_eq!(project.database_files(), Vec::<String>::new());
 }
