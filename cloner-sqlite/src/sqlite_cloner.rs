@@ -219,11 +219,7 @@ impl Cloner for SqliteCloner {
             Target::Disk => "disk",
             Target::Ram => "RAM",
         };
-        format!(
-            "SQLite {} at {} ({target})",
-            rusqlite::version(),
-            self.dir.display()
-        )
+        format!("files in {} ({target})", self.dir.display())
     }
 }
 

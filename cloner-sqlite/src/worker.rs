@@ -269,6 +269,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_worker_database_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<WorkerDatabase>();
+        shareable::<WorkerError>();
+    }
+
+    #[test]
     fn errors_say_what_to_do() {
         let e = WorkerError::NotSet {
             var: "DATABASE_URL".to_owned(),

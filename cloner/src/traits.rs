@@ -72,7 +72,10 @@ pub trait Cloner: Send + Sync + fmt::Debug {
     /// How a client reaches the database `name` (which need not exist yet).
     fn connection(&self, name: &str) -> Connection;
 
-    /// A description of the server this cloner talks to, with any password
-    /// redacted, for messages and the run's summary.
+    /// A description of the server this cloner talks to (not its version),
+    /// with any password redacted, for messages and the run's summary. It
+    /// must stay the same for the same server across runs: the ledger
+    /// records it, and a sweep only drops databases on the server whose
+    /// label matches.
     fn server_label(&self) -> String;
 }

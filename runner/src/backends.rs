@@ -78,7 +78,7 @@ fn sqlite(
         |d| config_dir.join(d),
     );
     let options = SqliteOptions {
-        dir,
+        dir: normalize(&dir),
         target,
         method,
         in_memory_workers: settings.in_memory.unwrap_or(false),
@@ -89,4 +89,37 @@ fn sqlite(
         source,
     })?;
     Ok(Arc::new(cloner))
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system (the directory may
+/// not exist yet), so paths in messages and the ledger read cleanly.
+fn normalize(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalized_lexically() {
+        assert_eq!(
+            normalize(Path::new("/w/examples/shop/../../target/./x")),
+            Path::new("/w/target/x")
+        );
+        assert_eq!(normalize(Path::new("../a/../b")), Path::new("../b"));
+    }
 }

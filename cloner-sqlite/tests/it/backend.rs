@@ -72,7 +72,7 @@ async fn ram_target_uses_dev_shm_when_it_is_writable() {
     assert!(
         cloner
             .server_label()
-            .ends_with(&format!("at {} (RAM)", cloner.dir().display())),
+            .ends_with(&format!("in {} (RAM)", cloner.dir().display())),
         "{}",
         cloner.server_label()
     );
@@ -82,13 +82,13 @@ async fn ram_target_uses_dev_shm_when_it_is_writable() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_server_is_described_by_version_and_directory() {
+async fn the_server_is_described_by_version_and_directory_separately() {
     let (cloner, _probe) = setup(Target::Disk, Method::Backup).await;
     let version = cloner.server_version().await.unwrap();
     assert_eq!(version, format!("SQLite {}", rusqlite::version()));
     assert_eq!(
         cloner.server_label(),
-        format!("{version} at {} (disk)", cloner.dir().display())
+        format!("files in {} (disk)", cloner.dir().display())
     );
     assert_eq!(cloner.backend(), "sqlite");
     assert_eq!(cloner.max_name_len(), 200);
