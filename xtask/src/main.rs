@@ -137,46 +137,117 @@ fn test(args: &[String]) -> Result<()> {
         }
     }
     let root = workspace_root();
-    let features: Vec<&str> = backends.iter().map(|b| b.name()).collect();
+    let features: Vec<String> = backends
+        .iter()
+        .map(|b| format!("runner/{}", b.name()))
+        .collect();
     let features = features.join(",");
 
-    step(
-        "workspace tests",
-        &root,
-        "cargo",
-        &[
-            "test",
-            "--workspace",
-            "--features",
-            &format!("runner/{features}"),
-        ],
-    )?;
+    // The crates every backend needs, plus each chosen backend's own crate
+    // (whose tests need that backend's server).
+    let mut cargo_args = vec![
+        "test",
+        "--features",
+        &features,
+        "--package",
+        "cloner",
+        "--package",
+        "runner",
+        "--package",
+        "shop",
+        "--package",
+        "xtask",
+    ];
     for backend in &backends {
-        step(
-            &format!("example suite on {} through paraclone", backend.name()),
-            &root,
-            "cargo",
-            &[
-                "run",
-                "--quiet",
-                "--package",
-                "runner",
-                "--features",
-                backend.name(),
-                "--",
-                "test",
-                "--config",
-                "examples/shop/paraclone.toml",
-                "--db",
-                backend.name(),
-                "--parallel",
-                &parallel,
-                "--no-progress",
-            ],
-        )?;
+        cargo_args.extend([
+            "--package",
+            backend
+                .crate_name()
+                .expect("parse keeps implemented backends only"),
+        ]);
     }
-    println!("xtask: all passed ({})", features);
+    step("workspace tests", &root, "cargo", &cargo_args)?;
+
+    let python = python_env(&root)?;
+    for backend in &backends {
+        for (suite, needs_python) in EXAMPLES {
+            if *needs_python && python.is_none() {
+                println!(
+                    "xtask: example {suite} on {}: not run, no Python environment (run ci/python-env.sh)",
+                    backend.name()
+                );
+                continue;
+            }
+            let config = format!("examples/{suite}/paraclone.toml");
+            if !root.join(&config).exists() {
+                continue;
+            }
+            let mut path = std::env::var_os("PATH").unwrap_or_default();
+            if let Some(bin) = &python {
+                let mut joined = std::ffi::OsString::from(bin);
+                joined.push(":");
+                joined.push(&path);
+                path = joined;
+            }
+            step_env(
+                &format!("example {suite} on {} through paraclone", backend.name()),
+                &root,
+                "cargo",
+                &[
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "runner",
+                    "--features",
+                    backend.name(),
+                    "--",
+                    "test",
+                    "--config",
+                    &config,
+                    "--db",
+                    backend.name(),
+                    "--parallel",
+                    &parallel,
+                    "--no-progress",
+                ],
+                &[("PATH", path)],
+            )?;
+        }
+    }
+    println!(
+        "xtask: all passed ({})",
+        backends
+            .iter()
+            .map(|b| b.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(())
+}
+
+/// The example suites run through paraclone, and whether each needs the
+/// Python environment of `ci/python-env.sh`.
+const EXAMPLES: &[(&str, bool)] = &[
+    ("shop", false),
+    ("django_library", true),
+    ("pytest_inventory", true),
+];
+
+/// The `bin` directory of the Python environment the Python examples need,
+/// if `ci/python-env.sh` made one. Under `CI=true` its absence is an error:
+/// CI never skips a suite.
+fn python_env(root: &Path) -> Result<Option<PathBuf>> {
+    let bin = root.join("target/python/bin");
+    if bin.join("python3").exists() {
+        return Ok(Some(bin));
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        bail!(
+            "CI=true but there is no Python environment at {}: run ci/python-env.sh first",
+            bin.display()
+        );
+    }
+    Ok(None)
 }
 
 fn lint() -> Result<()> {
@@ -198,9 +269,20 @@ fn lint() -> Result<()> {
 }
 
 fn step(what: &str, dir: &Path, program: &str, args: &[&str]) -> Result<()> {
+    step_env(what, dir, program, args, &[])
+}
+
+fn step_env(
+    what: &str,
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, std::ffi::OsString)],
+) -> Result<()> {
     println!("xtask: {what}: {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(dir)
         .status()
         .with_context(|| format!("could not start {program}"))?;
