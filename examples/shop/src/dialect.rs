@@ -12,16 +12,18 @@
 //! - how a new row's id comes back: `last_insert_rowid()` (SQLite),
 //!   `RETURNING id` (PostgreSQL), `LAST_INSERT_ID()` (MySQL).
 //!
-//! A client for PostgreSQL or MySQL must also convert values at the edge:
-//! decode integral `NUMERIC` / `DECIMAL` aggregates (what `SUM` over integers
-//! returns there) into [`Value::Int`](crate::Value::Int), so the domain code
-//! reads every count and sum as an `i64`, and bind a `Value::Int` as whatever
-//! integer type the server inferred for the parameter (`price_cents` and
-//! `stock` are 32-bit `INTEGER`s, ids are `BIGINT`s).
+//! The dialect of a database follows from its URL's scheme
+//! ([`Dialect::from_url`]). Each client in `db/` also converts values at the
+//! edge: integral `NUMERIC` / `DECIMAL` aggregates (what `SUM` over integers
+//! returns on PostgreSQL and MySQL) become [`Value::Int`](crate::Value::Int),
+//! so the domain code reads every count and sum as an `i64`; a `Value::Int`
+//! is bound as whatever integer type PostgreSQL inferred for the parameter
+//! (`price_cents` and `stock` are 32-bit `INTEGER`s, ids are `BIGINT`s); and
+//! MySQL connections report the rows an `UPDATE` matched, not only those it
+//! changed, as the other two do.
 //!
-//! Every statement the test suite runs was checked with `PREPARE` against
-//! PostgreSQL 15 and MariaDB 10.11 loaded with `migrations/postgres` and
-//! `migrations/mysql`.
+//! The whole test suite runs on each dialect: SQLite, PostgreSQL 15 and
+//! MariaDB 10.11, loaded with `migrations/<dialect>`.
 
 use std::borrow::Cow;
 
@@ -37,6 +39,19 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The dialect a database URL names by its scheme: `sqlite:`,
+    /// `postgres://` or `postgresql://`, `mysql://` (MySQL and MariaDB alike),
+    /// as sqlx, diesel and dj-database-url spell them. `None` for any other.
+    pub fn from_url(url: &str) -> Option<Self> {
+        let (scheme, _) = url.split_once(':')?;
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            "mysql" => Some(Self::Mysql),
+            _ => None,
+        }
+    }
+
     /// The name used for the migrations folder (`migrations/<name>/`).
     pub fn name(self) -> &'static str {
         match self {

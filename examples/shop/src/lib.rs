@@ -10,7 +10,10 @@
 //! once; neither the application nor its tests create tables.
 //!
 //! The SQL is written once, portably; [`Dialect`] holds what differs between
-//! SQLite, PostgreSQL and MySQL, and [`Db`] is the only SQLite-specific type.
+//! SQLite, PostgreSQL and MySQL/MariaDB, and [`Db`] is the only type that
+//! knows a client crate: one connection over rusqlite, `postgres` or `mysql`,
+//! chosen by the scheme of the database URL ([`Db::connect`]) or by the
+//! connection it wraps. All three clients are always compiled in.
 //!
 //! The test suite (`tests/it`) is the point of the example: every test commits
 //! real rows and asserts exact counts and unique keys, so two tests sharing a

@@ -54,19 +54,23 @@ impl Shop {
                 if product.stock < *quantity {
                     return Err(out_of_stock(product.stock));
                 }
-                add_item(db, order_id, product.id, *quantity, product.price_cents).map_err(
-                    |error| {
-                        // Another session took the stock between our read and
-                        // the trigger's update (possible on servers where a
-                        // transaction does not lock up front): the stock CHECK
-                        // refused it.
-                        if error.violates(ConstraintKind::Check, "stock") {
-                            out_of_stock(stock_of(db, product.id).unwrap_or(0))
-                        } else {
-                            error.into()
-                        }
-                    },
-                )?;
+                // In a savepoint of its own: on PostgreSQL a failed statement
+                // spoils the whole transaction until it is rolled back to a
+                // savepoint, and the error path below still reads the stock.
+                db.transaction(|db| {
+                    add_item(db, order_id, product.id, *quantity, product.price_cents)
+                })
+                .map_err(|error| {
+                    // Another session took the stock between our read and the
+                    // trigger's update (possible on servers where a
+                    // transaction does not lock up front): the stock CHECK
+                    // refused it.
+                    if error.violates(ConstraintKind::Check, "stock") {
+                        out_of_stock(stock_of(db, product.id).unwrap_or(0))
+                    } else {
+                        error.into()
+                    }
+                })?;
                 subtotal += quantity * product.price_cents;
             }
             if let Some(code) = coupon {

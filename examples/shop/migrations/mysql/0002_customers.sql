@@ -1,7 +1,7 @@
 -- Customers: one account per email address, stored lower-case.
 CREATE TABLE customers (
     id         BIGINT NOT NULL AUTO_INCREMENT,
-    email      VARCHAR(254) NOT NULL,
+    email      VARCHAR(254) NOT NULL COLLATE utf8mb4_bin,
     name       VARCHAR(200) NOT NULL,
     created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     CONSTRAINT customers_pkey PRIMARY KEY (id),

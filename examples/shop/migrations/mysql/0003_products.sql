@@ -1,7 +1,7 @@
 -- Products: unique SKU, price in cents, stock that can never go negative.
 CREATE TABLE products (
     id          BIGINT NOT NULL AUTO_INCREMENT,
-    sku         VARCHAR(64) NOT NULL,
+    sku         VARCHAR(64) NOT NULL COLLATE utf8mb4_bin,
     name        VARCHAR(200) NOT NULL,
     description VARCHAR(2000) NOT NULL DEFAULT '',
     category_id BIGINT NOT NULL,

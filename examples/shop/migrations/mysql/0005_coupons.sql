@@ -1,7 +1,7 @@
 -- Coupons: unique codes, a percentage off, an optional usage limit.
 CREATE TABLE coupons (
     id          BIGINT NOT NULL AUTO_INCREMENT,
-    code        VARCHAR(64) NOT NULL,
+    code        VARCHAR(64) NOT NULL COLLATE utf8mb4_bin,
     percent_off INTEGER NOT NULL,
     max_uses    INTEGER NULL,
     times_used  INTEGER NOT NULL DEFAULT 0,

@@ -3,21 +3,79 @@
 //! These tests write rows with plain SQL, past the application's own checks,
 //! to show that the database itself holds the line.
 
-use shop::{ConstraintKind, Db, DbError, OrderLine, Placeholders, Shop, args};
+use shop::{ConstraintKind, Db, DbError, Dialect, OrderLine, Placeholders, Shop, ShopError, args};
 
 use crate::support::{self, MUTABLE_TABLES, REFERENCE_TABLES, count, customer, product, stock};
 
-fn names(db: &Db, kind: &str) -> Vec<String> {
-    db.query(
-        "SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite!_%' ESCAPE '!' \
-         ORDER BY name",
-        args![kind],
-    )
-    .unwrap()
-    .iter()
-    .map(|row| row.text(0).unwrap())
-    .filter(|name| !name.starts_with("_paraclone") && !name.starts_with("paraclone"))
-    .collect()
+/// An object of the schema, as the catalogs list them.
+#[derive(Debug, Clone, Copy)]
+enum Object {
+    Table,
+    View,
+    Trigger,
+}
+
+/// The names of the schema's objects of one kind, sorted, paraclone's own
+/// bookkeeping left out. SQLite lists them in `sqlite_master`, PostgreSQL
+/// and MySQL in `information_schema` (the current schema, the current database).
+fn names(db: &Db, object: Object) -> Vec<String> {
+    let schema = match db.dialect() {
+        Dialect::Sqlite => "main",
+        Dialect::Postgres => "current_schema()",
+        Dialect::Mysql => "DATABASE()",
+    };
+    let sql = match (db.dialect(), object) {
+        (Dialect::Sqlite, _) => {
+            let kind = match object {
+                Object::Table => "table",
+                Object::View => "view",
+                Object::Trigger => "trigger",
+            };
+            format!(
+                "SELECT name FROM sqlite_master WHERE type = '{kind}' \
+                 AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+            )
+        }
+        (_, Object::Table) => format!(
+            "SELECT table_name FROM information_schema.tables \
+             WHERE table_schema = {schema} AND table_type = 'BASE TABLE'"
+        ),
+        (_, Object::View) => format!(
+            "SELECT table_name FROM information_schema.tables \
+             WHERE table_schema = {schema} AND table_type = 'VIEW'"
+        ),
+        // One row per event a trigger fires on.
+        (_, Object::Trigger) => format!(
+            "SELECT DISTINCT trigger_name FROM information_schema.triggers \
+             WHERE trigger_schema = {schema}"
+        ),
+    };
+    let mut names: Vec<String> = db
+        .query(&sql, args![])
+        .unwrap()
+        .iter()
+        .map(|row| row.text(0).unwrap())
+        .filter(|name| !name.starts_with("_paraclone") && !name.starts_with("paraclone"))
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+/// What a dialect's error says to name a violated key: SQLite names the
+/// columns of a unique key (`customers.email`) and no foreign key at all
+/// (`FOREIGN KEY constraint failed`); PostgreSQL and MySQL name the
+/// constraint, except that every primary key is `PRIMARY` on MySQL.
+fn key_name(
+    db: &Db,
+    sqlite: &'static str,
+    postgres: &'static str,
+    mysql: &'static str,
+) -> &'static str {
+    match db.dialect() {
+        Dialect::Sqlite => sqlite,
+        Dialect::Postgres => postgres,
+        Dialect::Mysql => mysql,
+    }
 }
 
 fn assert_violates(result: Result<u64, DbError>, kind: ConstraintKind, name: &str) {
@@ -55,7 +113,7 @@ fn migrations_created_the_expected_objects() {
     let shop = support::shop();
     let db = shop.db();
     assert_eq!(
-        names(db, "table"),
+        names(db, Object::Table),
         [
             "categories",
             "coupons",
@@ -66,9 +124,9 @@ fn migrations_created_the_expected_objects() {
             "products",
         ]
     );
-    assert_eq!(names(db, "view"), ["order_totals"]);
+    assert_eq!(names(db, Object::View), ["order_totals"]);
     assert_eq!(
-        names(db, "trigger"),
+        names(db, Object::Trigger),
         ["order_items_take_stock", "products_price_history"]
     );
 }
@@ -84,7 +142,7 @@ fn fixture_empties_every_table_but_the_reference_data() {
         .collect();
     covered.sort_unstable();
     assert_eq!(
-        names(db, "table"),
+        names(db, Object::Table),
         covered,
         "a new table must be added to the fixture"
     );
@@ -126,9 +184,38 @@ fn email_is_unique_in_the_database() {
     assert_violates(
         db.execute(insert, args!["uma@example.com", "Uma Two"]),
         ConstraintKind::Unique,
-        "customers.email",
+        key_name(
+            db,
+            "customers.email",
+            "customers_email_key",
+            "customers_email_key",
+        ),
     );
     assert_eq!(count(db, "customers"), 1);
+}
+
+#[test]
+fn keys_compare_exactly_whatever_the_case() {
+    // SQLite and PostgreSQL compare text byte for byte; the MySQL migrations
+    // give the looked-up keys a binary collation so that MySQL does too.
+    let shop = support::shop();
+    product(&shop, "MUG", 1250, 1);
+    product(&shop, "mug", 990, 2);
+    assert_eq!(shop.product_count().unwrap(), 2);
+    assert_eq!(shop.product("mug").unwrap().price_cents, 990);
+    assert!(matches!(
+        shop.product("Mug").unwrap_err(),
+        ShopError::UnknownProduct { .. }
+    ));
+    let found = shop
+        .db()
+        .query("SELECT sku FROM products WHERE sku = ?", args!["MUG"])
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(matches!(
+        shop.category("Books").unwrap_err(),
+        ShopError::UnknownCategory { .. }
+    ));
 }
 
 #[test]
@@ -192,7 +279,12 @@ fn product_needs_an_existing_category() {
             args!["ORPHAN", "Orphan", missing, 100],
         ),
         ConstraintKind::ForeignKey,
-        "FOREIGN KEY",
+        key_name(
+            db,
+            "FOREIGN KEY",
+            "products_category_fk",
+            "products_category_fk",
+        ),
     );
     assert_eq!(count(db, "products"), 0);
 }
@@ -209,7 +301,12 @@ fn order_item_needs_an_existing_order() {
             args![i64::MAX, product, 1, 1000],
         ),
         ConstraintKind::ForeignKey,
-        "FOREIGN KEY",
+        key_name(
+            db,
+            "FOREIGN KEY",
+            "order_items_order_fk",
+            "order_items_order_fk",
+        ),
     );
     assert_eq!(count(db, "order_items"), 0);
     assert_eq!(stock(&shop, "RAW-1"), 10);
@@ -268,7 +365,7 @@ fn same_product_twice_in_an_order_violates_the_primary_key() {
     assert_violates(
         db.execute(insert, args![order, product, 2, 1000]),
         ConstraintKind::Unique,
-        "order_items",
+        key_name(db, "order_items", "order_items_pkey", "PRIMARY"),
     );
     assert_eq!(stock(&shop, "RAW-1"), 9);
 }
@@ -345,7 +442,12 @@ fn deleting_an_order_cascades_to_its_items() {
     assert_violates(
         db.execute("DELETE FROM products WHERE sku = ?", args!["A"]),
         ConstraintKind::ForeignKey,
-        "FOREIGN KEY",
+        key_name(
+            db,
+            "FOREIGN KEY",
+            "order_items_product_fk",
+            "order_items_product_fk",
+        ),
     );
     assert_eq!(shop.order(kept.id).unwrap().items.len(), 1);
 }
@@ -417,14 +519,24 @@ fn coupon_usage_cannot_exceed_its_limit() {
 }
 
 #[test]
-fn the_app_runs_with_postgres_style_placeholders() {
-    // SQLite also understands `$1`, so the PostgreSQL rewrite of every
-    // statement used here is checked against a real database.
+fn numbered_placeholders_run_the_app_where_the_dialect_takes_them() {
+    // SQLite also understands PostgreSQL's `$1`, so there the PostgreSQL
+    // rewrite of every statement used here runs against a second dialect;
+    // PostgreSQL takes nothing else. MySQL only knows `?`: it refuses `$1`
+    // (for it, a column name), and the app runs there with its own style.
     let shop = support::shop();
-    let numbered = Shop::new(
-        shop.other_connection()
-            .with_placeholders(Placeholders::Numbered),
-    );
+    let numbered = shop
+        .other_connection()
+        .with_placeholders(Placeholders::Numbered);
+    let numbered = if shop.db().dialect() == Dialect::Mysql {
+        let refused = Shop::new(numbered)
+            .register_customer("alice@example.com", "Alice")
+            .unwrap_err();
+        assert!(matches!(refused, ShopError::Db(_)), "{refused:?}");
+        Shop::new(shop.other_connection())
+    } else {
+        Shop::new(numbered)
+    };
     let alice = numbered
         .register_customer("alice@example.com", "Alice")
         .unwrap();

@@ -1,13 +1,16 @@
 //! Test fixtures: open the worker's database, empty the mutable tables, make customers and products.
 
+use std::error::Error;
 use std::ops::Deref;
 
 use cloner_sqlite::worker::{WorkerDatabase, open_from_env};
-use shop::{Customer, Db, DbError, NewProduct, Product, Shop, args};
+use shop::{Customer, Db, DbError, Dialect, NewProduct, Product, Shop, args};
 
 /// The tables the application writes, children before parents: the fixture
-/// empties them before every test. Reference data seeded by the migrations
-/// (`categories`) is kept, and nothing else (such as id sequences) is reset.
+/// empties them before every test (PostgreSQL and MySQL check foreign keys
+/// per statement, so the order matters there). Reference data seeded by the
+/// migrations (`categories`) is kept, and nothing else (such as id
+/// sequences) is reset.
 pub(crate) const MUTABLE_TABLES: &[&str] = &[
     "price_history",
     "order_items",
@@ -25,7 +28,15 @@ pub(crate) struct TestShop {
     // Field order matters: the connection is closed before the worker's
     // database handle, which may own an in-memory copy of the clone.
     shop: Shop,
-    worker: WorkerDatabase,
+    database: Database,
+}
+
+/// Where the worker's database is, to open more connections to it.
+enum Database {
+    /// A SQLite clone, a file or an in-memory copy this process owns.
+    Sqlite(WorkerDatabase),
+    /// A database on a PostgreSQL or MySQL/MariaDB server, by its URL.
+    Server(String),
 }
 
 impl Deref for TestShop {
@@ -39,24 +50,64 @@ impl Deref for TestShop {
 impl TestShop {
     /// A second, independent connection to the same database.
     pub(crate) fn other_connection(&self) -> Db {
-        Db::sqlite(self.worker.connect().expect("open a second connection"))
+        match &self.database {
+            Database::Sqlite(worker) => {
+                Db::sqlite(worker.connect().expect("open a second connection"))
+            }
+            Database::Server(url) => Db::connect(url)
+                .unwrap_or_else(|error| panic!("open a second connection: {}", chain(&error))),
+        }
     }
 }
 
-/// Opens the database named by `DATABASE_URL` and empties its mutable tables.
+/// Opens the database named by `DATABASE_URL`, whose scheme says its dialect
+/// (`sqlite:`, `postgres://`, `mysql://`), and empties its mutable tables.
 pub(crate) fn shop() -> TestShop {
-    let worker = open_from_env("DATABASE_URL").unwrap_or_else(|error| {
-        panic!(
-            "the shop's tests need DATABASE_URL naming a database made from \
-             examples/shop/migrations/sqlite (paraclone sets it): {error}"
-        )
-    });
-    let db = Db::sqlite(worker.connect().expect("connect to the test database"));
+    let url = std::env::var("DATABASE_URL").unwrap_or_default();
+    let (db, database) = match Dialect::from_url(&url) {
+        Some(Dialect::Postgres | Dialect::Mysql) => {
+            // The URL is not printed: it may hold a password.
+            let db = Db::connect(&url).unwrap_or_else(|error| {
+                panic!(
+                    "could not connect to the database of DATABASE_URL: {}",
+                    chain(&error)
+                )
+            });
+            (db, Database::Server(url))
+        }
+        // `sqlite:` URLs, plain paths, and anything else, which the worker
+        // helper refuses with the reason (an unset variable included).
+        Some(Dialect::Sqlite) | None => {
+            let worker = open_from_env("DATABASE_URL").unwrap_or_else(|error| {
+                panic!(
+                    "the shop's tests need DATABASE_URL naming a database made from \
+                     examples/shop/migrations/<dialect> (paraclone sets it): \
+                     sqlite:///path, postgres://user@host:port/name or \
+                     mysql://user@host:port/name: {error}"
+                )
+            });
+            let db = Db::sqlite(worker.connect().expect("connect to the test database"));
+            (db, Database::Sqlite(worker))
+        }
+    };
     flush(&db);
     TestShop {
         shop: Shop::new(db),
-        worker,
+        database,
     }
+}
+
+/// An error and its sources, one after another (the shop's errors leave
+/// their sources' words to the sources).
+pub(crate) fn chain(error: &dyn Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(error) = source {
+        out.push_str(": ");
+        out.push_str(&error.to_string());
+        source = error.source();
+    }
+    out
 }
 
 /// Deletes every row of the mutable tables, in one transaction.
