@@ -41,7 +41,7 @@ async fn clones(
     template: &str,
     names: &[String],
     concurrent: bool,
-) -> Result<Duration> {
+) -> Result<(Duration, Duration)> {
     let started = Instant::now();
     if concurrent {
         let results = futures_util::future::join_all(
@@ -57,10 +57,11 @@ async fn clones(
         }
     }
     let elapsed = started.elapsed();
+    let started = Instant::now();
     for name in names {
         cloner.drop_database(name).await?;
     }
-    Ok(elapsed)
+    Ok((elapsed, started.elapsed()))
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -99,6 +100,9 @@ async fn main() -> Result<()> {
     println!("template built in {:.2?}", started.elapsed());
 
     let outcome = async {
+        // Rounds interleave the configurations, so that WAL piling up and
+        // checkpoints falling due hit each of them alike.
+        let mut configs = Vec::new();
         for strategy in [Strategy::WalLog, Strategy::FileCopy] {
             for concurrent in [false, true] {
                 let cloner = PostgresCloner::new(PostgresOptions {
@@ -106,22 +110,48 @@ async fn main() -> Result<()> {
                     max_concurrency: Some(if concurrent { count } else { 1 }),
                     ..base.clone()
                 })?;
-                let mut times = Vec::new();
-                for _ in 0..rounds {
-                    times.push(clones(&cloner, &template, &names, concurrent).await?);
-                }
-                let how = if concurrent {
-                    "concurrent"
-                } else {
-                    "sequential"
-                };
-                println!(
-                    "{strategy:>9} {how}: {:>8.2?} for {count} ({:.2?} per clone; rounds {times:.2?})",
-                    median(times.clone()),
-                    median(times.clone()) / count as u32
-                );
+                configs.push((strategy, concurrent, cloner, Vec::new(), Vec::new()));
             }
         }
+        for _ in 0..rounds {
+            for (_, concurrent, cloner, times, drops) in &mut configs {
+                let (made, dropped) = clones(cloner, &template, &names, *concurrent).await?;
+                times.push(made);
+                drops.push(dropped);
+            }
+        }
+        let median_of = |strategy: Strategy, concurrent: bool| {
+            configs
+                .iter()
+                .find(|c| c.0 == strategy && c.1 == concurrent)
+                .map(|c| median(c.3.clone()))
+                .expect("every configuration was measured")
+        };
+        // Django passes no STRATEGY, so PostgreSQL 15+ uses WAL_LOG.
+        let django = median_of(Strategy::WalLog, false);
+        let paraclone = median_of(Strategy::DEFAULT, true);
+        let summary = format!(
+            "Django's sequential clone_test_db loop: {django:.2?}; paraclone ({} concurrent, \
+             default strategy {}): {paraclone:.2?}; {:.1}x faster",
+            count,
+            Strategy::DEFAULT,
+            django.as_secs_f64() / paraclone.as_secs_f64()
+        );
+        for (strategy, concurrent, _, times, drops) in configs {
+            let how = if concurrent {
+                "concurrent"
+            } else {
+                "sequential"
+            };
+            let m = median(times.clone());
+            println!(
+                "{strategy:>9} {how}: {m:>8.2?} for {count} ({:.2?} per clone; rounds {times:.2?}); \
+                 dropping them one by one: {:.2?}",
+                m / count as u32,
+                median(drops)
+            );
+        }
+        println!("{summary}");
         Ok::<_, Box<dyn std::error::Error>>(())
     }
     .await;

@@ -46,7 +46,7 @@ pub enum Strategy {
 impl Strategy {
     /// The strategy used when the config names none, on PostgreSQL 15+,
     /// chosen by measurement (see the crate documentation).
-    pub const DEFAULT: Strategy = Strategy::WalLog;
+    pub const DEFAULT: Strategy = Strategy::FileCopy;
 
     /// The name in config and in SQL: `wal_log` or `file_copy`.
     pub fn as_str(self) -> &'static str {
@@ -99,8 +99,9 @@ pub struct PostgresOptions {
     /// [`Strategy::DEFAULT`]. Naming one on an older server is an error.
     pub strategy: Option<Strategy>,
     /// Whether to terminate (`pg_terminate_backend`) other sessions that
-    /// hold a template when a clone needs it. Off by default: those
-    /// sessions may be someone's work.
+    /// hold a template when a clone needs it (never sessions on the
+    /// server's `template1`). Off by default: those sessions may be
+    /// someone's work.
     pub terminate_sessions: bool,
     /// How long a clone waits for other sessions to leave its template
     /// before it fails naming them.

@@ -169,6 +169,9 @@ impl PostgresCloner {
             }
         }
         let source = template.unwrap_or(DEFAULT_TEMPLATE);
+        // Terminating is for the templates the cloner made, never for
+        // sessions on the server's own template1.
+        let terminate = self.options.terminate_sessions && template.is_some();
         let started = Instant::now();
         let deadline = started + self.options.in_use_timeout;
         let mut delay = Duration::from_millis(20);
@@ -189,18 +192,14 @@ impl PostgresCloner {
             if Instant::now() >= deadline {
                 return Err(ClonerError::InUse {
                     name: source.to_owned(),
-                    sessions: in_use::describe(
-                        &holders,
-                        started.elapsed(),
-                        self.options.terminate_sessions,
-                    ),
+                    sessions: in_use::describe(&holders, started.elapsed(), terminate),
                 });
             }
             if holders.is_empty() {
                 // They left between the failed CREATE and the look.
                 continue;
             }
-            if self.options.terminate_sessions {
+            if terminate {
                 in_use::terminate(session, source, &holders, self.server.label()).await?;
                 delay = Duration::from_millis(20);
             }

@@ -42,6 +42,13 @@ pub(crate) struct Server {
     password: Option<String>,
 }
 
+impl std::fmt::Debug for Server {
+    /// Shows the redacted URL only: the client config holds the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Server").field(&self.label).finish()
+    }
+}
+
 impl Server {
     /// Reads `url` (`postgres://user:password@host:port/maintenance_db?…`).
     pub(crate) fn parse(url: &str) -> Result<Server, ClonerError> {
@@ -72,7 +79,10 @@ impl Server {
         let mut config = tokio_postgres::Config::from_str(url)
             // The client's message never echoes the password; the URL in it
             // would, so it is not used.
-            .map_err(|e| bad(format!("the server URL is not valid: {e}")))?;
+            .map_err(|e| {
+                let cause = std::error::Error::source(&e).map(|c| format!(": {c}"));
+                bad(format!("{e}{}", cause.unwrap_or_default()))
+            })?;
         let maintenance_db = config.get_dbname().unwrap_or("postgres").to_owned();
         let user = match config.get_user() {
             Some(user) => user.to_owned(),
@@ -288,18 +298,19 @@ mod tests {
 
     #[test]
     fn bad_urls_are_connect_errors_without_the_password() {
-        for url in [
-            "mysql://u:hunter2@h/m",
-            "postgres://u:hunter2@h:notaport/m",
-            "postgres://u:hunter2@/m",
+        for (url, why) in [
+            ("mysql://u:hunter2@h/m", "does not start with postgres://"),
+            (
+                "postgres://u:hunter2@h:notaport/m",
+                "invalid connection string: invalid value for option `port`",
+            ),
+            ("postgres://u:hunter2@/m", "names no host"),
         ] {
             match Server::parse(url) {
                 Err(e @ ClonerError::Connect { .. }) => {
-                    let text = format!(
-                        "{e} {:?} {}",
-                        e.hint(),
-                        std::error::Error::source(&e).unwrap()
-                    );
+                    let cause = std::error::Error::source(&e).unwrap().to_string();
+                    let text = format!("{e}: {cause} (hint: {:?})", e.hint());
+                    assert!(cause.contains(why), "{text}");
                     assert!(!text.contains("hunter2"), "{text}");
                     assert!(text.contains("***"), "{text}");
                 }

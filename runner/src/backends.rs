@@ -17,6 +17,12 @@ pub fn compiled() -> Vec<&'static str> {
     if cfg!(feature = "sqlite") {
         names.push("sqlite");
     }
+    if cfg!(feature = "postgres") {
+        names.push("postgres");
+    }
+    if cfg!(feature = "mysql") {
+        names.push("mysql");
+    }
     names
 }
 
@@ -33,6 +39,10 @@ pub(crate) fn open(
     match backend.value.as_str() {
         #[cfg(feature = "sqlite")]
         "sqlite" => sqlite(&settings.sqlite, config_dir, config_path),
+        #[cfg(feature = "postgres")]
+        "postgres" => postgres(url, &settings.postgres, config_path),
+        #[cfg(feature = "mysql")]
+        "mysql" => mysql(url, &settings.mysql, config_path),
         other => Err(RunError::BackendNotCompiled {
             backend: other.to_owned(),
             config: config_path.to_owned(),
@@ -108,6 +118,93 @@ fn normalize(path: &Path) -> std::path::PathBuf {
         }
     }
     out
+}
+
+/// The PostgreSQL cloner. The server URL is, first found: the alias's
+/// `url`, `[backends.postgres] url`, `PARACLONE_POSTGRES_URL`, the local
+/// default (`cloner_postgres::resolve_url` does the last two).
+#[cfg(feature = "postgres")]
+fn postgres(
+    url: Option<&str>,
+    settings: &crate::config::ServerSettings,
+    config_path: &Path,
+) -> Result<Arc<dyn Cloner>, RunError> {
+    use cloner_postgres::{PostgresCloner, PostgresOptions, Strategy, resolve_url};
+
+    let strategy = match settings.strategy.as_deref() {
+        None => None,
+        Some(value) => Some(
+            value
+                .parse::<Strategy>()
+                .map_err(|e| RunError::BadSetting {
+                    config: config_path.to_owned(),
+                    key: "backends.postgres.strategy".to_owned(),
+                    message: e.to_string(),
+                })?,
+        ),
+    };
+    if settings.max_concurrency == Some(0) {
+        return Err(RunError::BadSetting {
+            config: config_path.to_owned(),
+            key: "backends.postgres.max_concurrency".to_owned(),
+            message: "0 is not a number of clones to make at once: use 1 or more".to_owned(),
+        });
+    }
+    let options = PostgresOptions {
+        max_concurrency: settings.max_concurrency,
+        strategy,
+        terminate_sessions: settings.terminate_sessions.unwrap_or(false),
+        ..PostgresOptions::with_url(resolve_url(url.or(settings.url.as_deref())))
+    };
+    let cloner = PostgresCloner::new(options).map_err(|source| RunError::Backend {
+        alias: None,
+        op: "open the postgres backend",
+        source,
+    })?;
+    Ok(Arc::new(cloner))
+}
+
+/// The MySQL/MariaDB cloner. The server URL is, first found: the alias's
+/// `url`, `[backends.mysql] url`, `PARACLONE_MYSQL_URL`, the local default
+/// (`cloner_mysql::resolve_url` does the last two).
+#[cfg(feature = "mysql")]
+fn mysql(
+    url: Option<&str>,
+    settings: &crate::config::ServerSettings,
+    config_path: &Path,
+) -> Result<Arc<dyn Cloner>, RunError> {
+    use cloner_mysql::{MysqlCloner, MysqlOptions, resolve_url};
+
+    let bad = |key: &str, message: &str| RunError::BadSetting {
+        config: config_path.to_owned(),
+        key: format!("backends.mysql.{key}"),
+        message: message.to_owned(),
+    };
+    if settings.max_concurrency == Some(0) {
+        return Err(bad(
+            "max_concurrency",
+            "0 is not a number of clones to make at once: use 1 or more",
+        ));
+    }
+    if settings.strategy.is_some() {
+        return Err(bad("strategy", "is a PostgreSQL setting; MySQL has none"));
+    }
+    if settings.terminate_sessions.is_some() {
+        return Err(bad(
+            "terminate_sessions",
+            "is a PostgreSQL setting; MySQL clones do not wait for other sessions",
+        ));
+    }
+    let options = MysqlOptions {
+        max_concurrency: settings.max_concurrency,
+        ..MysqlOptions::with_url(resolve_url(url.or(settings.url.as_deref())))
+    };
+    let cloner = MysqlCloner::new(options).map_err(|source| RunError::Backend {
+        alias: None,
+        op: "open the mysql backend",
+        source,
+    })?;
+    Ok(Arc::new(cloner))
 }
 
 #[cfg(test)]

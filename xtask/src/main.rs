@@ -44,7 +44,9 @@ impl Backend {
     fn crate_name(self) -> Option<&'static str> {
         match self {
             Backend::Sqlite => Some("cloner-sqlite"),
-            Backend::Postgres | Backend::Mysql | Backend::Oracle => None,
+            Backend::Postgres => Some("cloner-postgres"),
+            Backend::Mysql => Some("cloner-mysql"),
+            Backend::Oracle => None,
         }
     }
 
