@@ -226,6 +226,11 @@ pub(crate) fn results(
 fn status_outcome(exit: Exit, timeout: Option<Duration>) -> Outcome {
     match exit {
         Exit::Code(0) => Outcome::Passed,
+        // Run commands go through `sh -c`, which reports a command killed by
+        // signal N as exit code 128 + N.
+        Exit::Code(code @ 129..=192) => Outcome::Signalled {
+            signal: spawn::signal_name(code - 128),
+        },
         Exit::Code(code) => Outcome::Failed { code },
         Exit::Signal(signal) => Outcome::Signalled {
             signal: spawn::signal_name(signal),
@@ -346,6 +351,20 @@ mod tests {
         assert_eq!(results[1].outcome, Outcome::Failed { code: 1 });
         assert_eq!(results[1].output, "assert 1 == 2\ntrace\nall output");
         assert!(!path.exists(), "the report is removed once read");
+    }
+
+    #[test]
+    fn a_shell_reported_signal_is_a_crash() {
+        assert_eq!(
+            status_outcome(Exit::Code(137), None),
+            Outcome::Signalled {
+                signal: "SIGKILL".to_owned()
+            }
+        );
+        assert_eq!(
+            status_outcome(Exit::Code(2), None),
+            Outcome::Failed { code: 2 }
+        );
     }
 
     #[test]

@@ -6,8 +6,11 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
+mod command;
 mod example;
 mod ledger;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod signals;
 
 use std::collections::BTreeSet;

@@ -76,7 +76,10 @@ fn ctrl_c_while_the_template_is_being_set_up_stops_the_setup_and_drops_the_templ
     let marker = project.dir.path().join("setup-started");
     let config = config.replace(
         "name = \"shop\"\n",
-        &format!("name = \"shop\"\nsetup = \"touch '{}'; sleep 60\"\n", marker.display()),
+        &format!(
+            "name = \"shop\"\nsetup = \"touch '{}'; sleep 60\"\n",
+            marker.display()
+        ),
     );
     std::fs::write(project.config(), config).expect("write config");
     let child = project
@@ -87,14 +90,32 @@ fn ctrl_c_while_the_template_is_being_set_up_stops_the_setup_and_drops_the_templ
         .expect("paraclone starts");
     let started = Instant::now();
     while !marker.exists() {
-        assert!(started.elapsed() < Duration::from_secs(300), "the setup command never ran");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the setup command never ran"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(project.database_files().len(), 1, "the template exists while its setup runs");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+    assert_eq!(
+        project.database_files().len(),
+        1,
+        "the template exists while its setup runs"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("send SIGINT");
     let begun = Instant::now();
     let run = Run::from(child.wait_with_output().expect("paraclone ends"));
-    assert!(begun.elapsed() < Duration::from_secs(30), "the setup command was not stopped");
+    assert!(
+        begun.elapsed() < Duration::from_secs(30),
+        "the setup command was not stopped"
+    );
     run.assert_code(130);
-    assert_eq!(project.database_files(), Vec::<String>::new(), "template left after Ctrl-C");
+    assert_eq!(
+        project.database_files(),
+        Vec::<String>::new(),
+        "template left after Ctrl-C"
+    );
 }

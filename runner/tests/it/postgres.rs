@@ -1,0 +1,122 @@
+//! The runner on a real PostgreSQL server (built with `--features postgres`).
+//!
+//! The server is the one `ci/services.sh postgres` starts (127.0.0.1:5432,
+//! user postgres, trust) or `PARACLONE_POSTGRES_URL`.
+
+use std::process::Command;
+
+use crate::{Project, Run};
+
+fn server_url() -> String {
+    std::env::var("PARACLONE_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Databases on the server whose name contains `pattern`, through psql.
+fn databases_like(pattern: &str) -> Vec<String> {
+    let out = Command::new("psql")
+        .arg(server_url())
+        .args(["-Atc", "select datname from pg_database order by 1"])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql failed (is PostgreSQL up? ci/services.sh postgres): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(pattern))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn run_id(run: &Run) -> String {
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Starting run "))
+        .expect("a Starting line");
+    line.split_whitespace()
+        .nth(2)
+        .expect("the run id")
+        .to_owned()
+}
+
+#[test]
+fn eight_workers_get_eight_clones_on_the_server_and_none_is_left() {
+    let project = Project::example("");
+    let run = project.run(&["--db", "postgres", "--parallel", "8"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("8 clones made for 8 workers; 9 databases dropped"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.tests_with("PASS").len() >= 60, "{}", run.stdout);
+    let id = run_id(&run);
+    assert_eq!(
+        databases_like(&id),
+        Vec::<String>::new(),
+        "databases of run {id} left on the server"
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_one_clear_error_naming_what_to_do() {
+    let project = Project::example(
+        "[backends.postgres]\nurl = \"postgres://postgres:hunter2@127.0.0.1:1/postgres\"\n",
+    );
+    let run = project.run(&["--db", "postgres"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("could not connect to postgres://postgres:***@127.0.0.1:1/postgres"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint:") && run.stderr.contains("pg_ctlcluster"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"),
+        "password printed"
+    );
+}
+
+#[test]
+fn passwords_never_reach_the_output_not_even_a_tests_own() {
+    // Trust authentication ignores the password, so the run works and the
+    // clones' URLs carry it: a test that prints its URL must show it masked.
+    let url = server_url().replacen("postgres@", "postgres:s3cr3t-pw@", 1);
+    let project = Project::with_config(&format!(
+        r#"[tests]
+kind = "command"
+tests = ["prints::url"]
+run = "echo url=$DATABASE_URL password=$PGPASSWORD_COPY {{tests}}; exit 1"
+[databases.default]
+name = "redact"
+backend = "postgres"
+url = "{url}"
+[databases.default.env]
+PGPASSWORD_COPY = "{{password}}"
+"#
+    ));
+    let run = project.run(&["--parallel", "1"]);
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains("url=postgres://postgres:***@"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("password=***"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("s3cr3t-pw") && !run.stderr.contains("s3cr3t-pw"),
+        "password printed:\n{}",
+        run.stdout
+    );
+    assert_eq!(databases_like(&run_id(&run)), Vec::<String>::new());
+}
