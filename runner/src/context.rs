@@ -27,6 +27,8 @@ pub(crate) struct Context {
     reason: Mutex<Option<CancelReason>>,
     /// Tests running right now.
     pub(crate) running: AtomicUsize,
+    /// Fault injection for the runner's own tests: pause at this point.
+    pause: Option<(String, std::path::PathBuf)>,
 }
 
 impl Context {
@@ -40,6 +42,28 @@ impl Context {
             grace,
             reason: Mutex::new(None),
             running: AtomicUsize::new(0),
+            pause: std::env::var("PARACLONE_PAUSE_AT")
+                .ok()
+                .zip(std::env::var_os("PARACLONE_PAUSE_FILE").map(std::path::PathBuf::from)),
+        }
+    }
+
+    /// A point where the runner's own tests can stop a run in a given
+    /// phase: with `PARACLONE_PAUSE_AT=<point>` and
+    /// `PARACLONE_PAUSE_FILE=<path>` set, the run creates the file and
+    /// waits here until it is asked to stop (or a minute has passed), so a
+    /// test can send a signal at exactly this point. Otherwise a no-op.
+    pub(crate) async fn checkpoint(&self, point: &str) {
+        let Some((at, file)) = &self.pause else {
+            return;
+        };
+        if at != point {
+            return;
+        }
+        let _ = std::fs::write(file, point);
+        tokio::select! {
+            () = self.soft_stop.cancelled() => {}
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
     }
 

@@ -213,6 +213,7 @@ impl Databases {
                 .map_err(|e| backend_error("build the template", e))?;
             ctx.redactor_add(&connection);
             self.aliases[index].template = Some(connection);
+            ctx.checkpoint("template").await;
             if let Some(setup) = self.aliases[index].config.setup.clone() {
                 self.run_setup(index, &setup, ctx).await?;
             }
@@ -336,6 +337,7 @@ impl Databases {
                     }
                     let result = cloner.clone_database(&template, &name).await;
                     if result.is_ok() {
+                        ctx.checkpoint("clone").await;
                         ctx.send(Event::CloneReady {
                             alias: alias.clone(),
                             worker,
@@ -509,6 +511,10 @@ impl Databases {
                 (c, cloner.drop_database(&c.name).await)
             }))
             .await;
+            if !batch.first().is_some_and(|c| c.template) {
+                // Clones dropped, templates not yet.
+                ctx.checkpoint("teardown").await;
+            }
             for (c, result) in results {
                 match result {
                     Ok(()) => {

@@ -480,6 +480,7 @@ async fn run_tests(
             }
         }
     });
+    ctx.checkpoint("run").await;
     join_all(slots).await;
     results.into_inner().expect("not poisoned")
 }

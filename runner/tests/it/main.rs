@@ -8,6 +8,7 @@
 mod cli;
 mod command;
 mod example;
+mod faults;
 mod ledger;
 #[cfg(feature = "postgres")]
 mod postgres;

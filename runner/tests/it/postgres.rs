@@ -120,3 +120,8 @@ PGPASSWORD_COPY = "{{password}}"
     );
     assert_eq!(databases_like(&run_id(&run)), Vec::<String>::new());
 }
+
+#[test]
+fn every_phase_and_signal_leaves_nothing_on_the_server() {
+    crate::faults::every_phase_and_signal("postgres", |_, id| databases_like(id));
+}

@@ -1,0 +1,125 @@
+//! Fault injection: SIGINT and SIGTERM at every phase of a run, on every
+//! backend built in. Afterwards no database of the run and no process of the
+//! run may remain.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::{Project, Run};
+
+const PHASES: &[&str] = &["template", "clone", "run", "teardown"];
+
+/// Processes (other than paraclone itself) whose environment holds this
+/// run's id: the run's setup commands and test processes.
+fn processes_of_run(run_id: &str) -> Vec<i32> {
+    let needle = format!("PARACLONE_RUN_ID={run_id}");
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Runs the example on `backend`, pauses it at `phase`, sends `signal`,
+/// and returns what it printed.
+fn interrupt(project: &Project, backend: &str, phase: &str, signal: Signal) -> Run {
+    let pause = project.dir.path().join(format!("paused-{phase}"));
+    let _ = std::fs::remove_file(&pause);
+    let child = project
+        .command(&["--db", backend, "--parallel", "3", "customers::"])
+        .env("PARACLONE_PAUSE_AT", phase)
+        .env("PARACLONE_PAUSE_FILE", &pause)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("paraclone starts");
+    wait_for(&pause, &child);
+    kill(Pid::from_raw(child.id() as i32), signal).expect("send the signal");
+    Run::from(child.wait_with_output().expect("paraclone ends"))
+}
+
+fn wait_for(file: &Path, child: &std::process::Child) {
+    let started = Instant::now();
+    while !file.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the run never reached {}",
+            file.display()
+        );
+        let _ = child.id();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run_id(run: &Run) -> String {
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Starting run "))
+        .unwrap_or_else(|| panic!("no Starting line:\n{}", run.stdout));
+    line.split_whitespace()
+        .nth(2)
+        .expect("the run id")
+        .to_owned()
+}
+
+/// For every phase and both signals: exit code 130, nothing left.
+pub(crate) fn every_phase_and_signal(
+    backend: &str,
+    leftovers: impl Fn(&Project, &str) -> Vec<String>,
+) {
+    let project = Project::example("");
+    let mut table = Vec::new();
+    for phase in PHASES {
+        for signal in [Signal::SIGINT, Signal::SIGTERM] {
+            let run = interrupt(&project, backend, phase, signal);
+            let id = run_id(&run);
+            let databases = leftovers(&project, &id);
+            let processes = processes_of_run(&id);
+            table.push(format!(
+                "{backend} {phase} {signal}: exit {} databases {} processes {}",
+                run.code,
+                databases.len(),
+                processes.len()
+            ));
+            run.assert_code(130);
+            assert!(
+                run.stdout.contains("interrupted: stopping tests"),
+                "{phase} {signal}:\n{}",
+                run.stdout
+            );
+            assert_eq!(
+                databases,
+                Vec::<String>::new(),
+                "{phase} {signal}: databases left\n{}",
+                run.stdout
+            );
+            assert_eq!(
+                processes,
+                Vec::<i32>::new(),
+                "{phase} {signal}: processes left"
+            );
+        }
+    }
+    assert!(project.database_files().is_empty());
+    println!("{}", table.join("\n"));
+}
+
+#[test]
+fn sqlite_every_phase_and_signal_leaves_nothing() {
+    every_phase_and_signal("sqlite", |project, id| {
+        project
+            .database_files()
+            .into_iter()
+            .filter(|f| f.contains(id))
+            .collect()
+    });
+}
