@@ -146,3 +146,32 @@ fn ram_target_and_in_memory_workers_run_the_suite() {
 }
 
 use crate::Run;
+
+#[test]
+fn a_segfaulting_test_is_reported_and_its_slot_gets_fresh_clones() {
+    let project = Project::example("");
+    let run = Run::from(
+        project
+            .command(&["--parallel", "1", "demo::"])
+            .env("SHOP_DEMO", "segfault")
+            .output()
+            .expect("runs"),
+    );
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains("CRASH [")
+            && run
+                .stdout
+                .contains("demo::segfault_on_request (killed by SIGSEGV)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("demo output: a child sends this process SIGSEGV"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.tests_with("PASS").len(), 3, "{}", run.stdout);
+    assert_eq!(project.database_files(), Vec::<String>::new());
+}

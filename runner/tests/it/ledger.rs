@@ -10,9 +10,15 @@ use crate::{Project, Run};
 
 /// Starts a run whose demo test hangs, and waits until the test is running.
 /// Returns the runner and the hanging test processes' pids.
-fn start_hanging_run(project: &Project, pid_dir: &std::path::Path) -> (Child, Vec<i32>) {
+pub(crate) fn start_hanging_run(
+    project: &Project,
+    pid_dir: &std::path::Path,
+    extra: &[&str],
+) -> (Child, Vec<i32>) {
+    let mut args = vec!["--parallel", "2", "demo::hang"];
+    args.extend_from_slice(extra);
     let mut child = project
-        .command(&["--parallel", "2", "demo::hang"])
+        .command(&args)
         .env("SHOP_DEMO", "hang")
         .env("SHOP_DEMO_PID_DIR", pid_dir)
         .stdout(Stdio::piped())
@@ -41,7 +47,7 @@ fn start_hanging_run(project: &Project, pid_dir: &std::path::Path) -> (Child, Ve
 }
 
 /// SIGKILLs the runner (no teardown can run) and the test it left.
-fn kill_hard(mut child: Child, pids: &[i32]) {
+pub(crate) fn kill_hard(mut child: Child, pids: &[i32]) {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("kill paraclone");
     child.wait().expect("reap paraclone");
     for pid in pids {
@@ -49,7 +55,7 @@ fn kill_hard(mut child: Child, pids: &[i32]) {
     }
 }
 
-fn ledger_files(project: &Project) -> Vec<String> {
+pub(crate) fn ledger_files(project: &Project) -> Vec<String> {
     match std::fs::read_dir(project.dir.path().join("target/paraclone/ledger")) {
         Ok(entries) => entries
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -62,7 +68,7 @@ fn ledger_files(project: &Project) -> Vec<String> {
 fn a_killed_run_is_listed_by_clean_dry_run_and_swept_by_the_next_run() {
     let project = Project::example("");
     let pid_dir = tempfile::tempdir().expect("temp dir");
-    let (child, pids) = start_hanging_run(&project, pid_dir.path());
+    let (child, pids) = start_hanging_run(&project, pid_dir.path(), &[]);
     kill_hard(child, &pids);
     let left = project.database_files();
     assert_eq!(
@@ -116,7 +122,7 @@ fn clean_drops_what_a_killed_run_left_and_nothing_else() {
     )
     .expect("stranger");
     let pid_dir = tempfile::tempdir().expect("temp dir");
-    let (child, pids) = start_hanging_run(&project, pid_dir.path());
+    let (child, pids) = start_hanging_run(&project, pid_dir.path(), &[]);
     kill_hard(child, &pids);
     assert_eq!(project.database_files().len(), 4);
 

@@ -125,3 +125,63 @@ PGPASSWORD_COPY = "{{password}}"
 fn every_phase_and_signal_leaves_nothing_on_the_server() {
     crate::faults::every_phase_and_signal("postgres", |_, id| databases_like(id));
 }
+
+fn psql(sql: &str) {
+    let out = Command::new("psql")
+        .arg(server_url())
+        .args(["-Atc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn paraclone_clean(project: &Project, args: &[&str]) -> Run {
+    Run::from(
+        Command::new(env!("CARGO_BIN_EXE_paraclone"))
+            .arg("clean")
+            .args(args)
+            .arg("--config")
+            .arg(project.config())
+            .output()
+            .expect("clean runs"),
+    )
+}
+
+#[test]
+fn a_killed_run_leaves_databases_that_clean_drops_and_nothing_else() {
+    let project = Project::example("");
+    // Named like a clone of a run, but in no ledger: never to be touched.
+    let stranger = "shop_pc9876543210_w1";
+    psql(&format!("DROP DATABASE IF EXISTS \"{stranger}\""));
+    psql(&format!("CREATE DATABASE \"{stranger}\""));
+    let pid_dir = tempfile::tempdir().expect("temp dir");
+    let (child, pids) =
+        crate::ledger::start_hanging_run(&project, pid_dir.path(), &["--db", "postgres"]);
+    crate::ledger::kill_hard(child, &pids);
+    let ledgers = crate::ledger::ledger_files(&project);
+    assert_eq!(ledgers.len(), 1, "{ledgers:?}");
+    let id = ledgers[0].trim_end_matches(".jsonl").to_owned();
+    let left = databases_like(&id);
+    assert_eq!(left.len(), 3, "template and two clones: {left:?}");
+
+    let dry = paraclone_clean(&project, &["--dry-run"]);
+    dry.assert_code(0);
+    for name in &left {
+        assert!(
+            dry.stdout.contains(name.as_str()),
+            "{name} not listed:\n{}",
+            dry.stdout
+        );
+    }
+    assert!(!dry.stdout.contains(stranger), "{}", dry.stdout);
+    assert_eq!(databases_like(&id).len(), 3, "a dry run drops nothing");
+
+    paraclone_clean(&project, &[]).assert_code(0);
+    assert_eq!(databases_like(&id), Vec::<String>::new());
+    assert_eq!(databases_like(stranger), [stranger]);
+    psql(&format!("DROP DATABASE \"{stranger}\""));
+}

@@ -4,7 +4,8 @@
 //! `SHOP_DEMO=abort` makes `demo::abort_on_request` abort the process (a
 //! crash, as a segfault would be); `SHOP_DEMO=hang` makes
 //! `demo::hang_on_request` hang, writing its pid into `SHOP_DEMO_PID_DIR`
-//! first. Without `SHOP_DEMO` each does real work and passes.
+//! first; `SHOP_DEMO=segfault` makes `demo::segfault_on_request` die of
+//! SIGSEGV. Without `SHOP_DEMO` each does real work and passes.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -74,6 +75,25 @@ fn hang_on_request() {
         }
         println!("demo output: hanging");
         std::thread::sleep(std::time::Duration::from_secs(600));
+    }
+    assert_eq!(shop.customer_count().unwrap(), 1);
+}
+
+#[test]
+fn segfault_on_request() {
+    let shop = support::shop();
+    customer(&shop, "sid");
+    if demo() == "segfault" {
+        println!("demo output: a child sends this process SIGSEGV");
+        // A crash as a bad pointer would cause one, without unsafe code:
+        // `kill -SEGV <this process>` from a child process. Twice: Rust's
+        // runtime takes the first SIGSEGV to check for a stack overflow and
+        // then restores the default action, which the second one meets.
+        let _ = std::process::Command::new("sh")
+            .args(["-c", "kill -SEGV $0; sleep 0.2; kill -SEGV $0"])
+            .arg(std::process::id().to_string())
+            .status();
+        std::thread::sleep(std::time::Duration::from_secs(5));
     }
     assert_eq!(shop.customer_count().unwrap(), 1);
 }
