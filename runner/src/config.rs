@@ -194,12 +194,14 @@ pub enum Preset {
 pub struct CommandTests {
     /// The preset it came from.
     pub preset: Preset,
-    /// Prints one test id per line (run in the template's environment).
+    /// Prints one test id per line (run in the template's environment);
+    /// `{args}` becomes the `--tool-arg`s of the command line.
     pub list: Option<CommandLine>,
     /// A fixed list of test ids, instead of `list`.
     pub tests: Vec<String>,
     /// Runs one group: `{tests}` becomes its ids (shell-quoted), `{junit}`
-    /// a file the tool writes JUnit XML to. Run with `sh -c`.
+    /// a file the tool writes JUnit XML to, `{args}` the `--tool-arg`s of
+    /// the command line. Run with `sh -c`.
     pub run: String,
     /// The working directory of both commands.
     pub cwd: PathBuf,
@@ -552,13 +554,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             TestsKind::Command(CommandTests {
                 preset: Preset::Django,
                 list: Some(CommandLine::Shell(format!(
-                    "PARACLONE_DJANGO_LIST=1 {python} {manage} test {runner} {} {}",
+                    "PARACLONE_DJANGO_LIST=1 {python} {manage} test {runner} {} {{args}} {}",
                     args.join(" "),
                     labels.join(" ")
                 ))),
                 tests: Vec::new(),
                 run: format!(
-                    "PARACLONE_JUNIT={{junit}} {python} {manage} test {runner} {} {{tests}}",
+                    "PARACLONE_JUNIT={{junit}} {python} {manage} test {runner} {} {{args}} {{tests}}",
                     args.join(" ")
                 ),
                 cwd,
@@ -580,13 +582,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             TestsKind::Command(CommandTests {
                 preset: Preset::Pytest,
                 list: Some(CommandLine::Shell(format!(
-                    "{python} -m pytest --collect-only -q -p no:cacheprovider {} {}",
+                    "{python} -m pytest --collect-only -q -p no:cacheprovider {} {{args}} {}",
                     args.join(" "),
                     labels.join(" ")
                 ))),
                 tests: Vec::new(),
                 run: format!(
-                    "{python} -m pytest -p no:cacheprovider -q --junitxml={{junit}} {} -- {{tests}}",
+                    "{python} -m pytest -p no:cacheprovider -q --junitxml={{junit}} {} {{args}} -- {{tests}}",
                     args.join(" ")
                 ),
                 cwd,

@@ -188,6 +188,8 @@ pub struct RunStats {
     pub left_behind: Vec<LeftBehind>,
     /// Set if the run was cancelled.
     pub cancelled: Option<CancelReason>,
+    /// The seed, if the order was shuffled.
+    pub shuffle_seed: Option<u64>,
 }
 
 /// Everything the reporter hears about.
@@ -247,6 +249,8 @@ pub enum Event {
         selected: usize,
         /// Groups they were put in.
         groups: usize,
+        /// The seed, if the order is shuffled.
+        shuffle_seed: Option<u64>,
     },
     /// A test started on a worker.
     TestStarted {

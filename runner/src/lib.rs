@@ -37,7 +37,7 @@ pub use events::{
     AliasSummary, CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun, TestId,
 };
 pub use reporter::{Reporter, ReporterOptions};
-pub use run::{CleanOptions, RunOptions, Runner, clean};
+pub use run::{CleanOptions, Order, RunOptions, Runner, clean};
 
 /// An error and its causes on one line, `outer: inner: innermost`.
 pub fn error_chain(error: &dyn std::error::Error) -> String {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use runner::config::{self, Parallel};
 use runner::{
-    CancelReason, CleanOptions, Reporter, ReporterOptions, RunError, RunOptions, Runner, exit_code,
+    CancelReason, CleanOptions, Order, Reporter, ReporterOptions, RunError, RunOptions, Runner, exit_code,
 };
 
 /// Runs a database-backed test suite in parallel: builds the test database
@@ -92,6 +92,25 @@ struct TestArgs {
     #[arg(long)]
     share_database: bool,
 
+    /// Run groups and tests in a random order; the seed is printed before
+    /// and after the run, and `--shuffle SEED` repeats an order.
+    #[arg(long, value_name = "SEED", num_args = 0..=1, default_missing_value = "random", conflicts_with = "reverse")]
+    shuffle: Option<String>,
+
+    /// Run groups and tests in reverse order.
+    #[arg(long)]
+    reverse: bool,
+
+    /// How many of the slowest tests the summary lists.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    durations: usize,
+
+    /// An argument for the test tool of a command, django or pytest suite
+    /// (where `{args}` is in its commands), e.g. `--tool-arg=--tag=slow`
+    /// or `--tool-arg=-m --tool-arg=slow`. Repeatable.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    tool_arg: Vec<String>,
+
     /// Run only tests whose name contains one of these strings.
     #[arg(value_name = "FILTER")]
     filters: Vec<String>,
@@ -162,6 +181,16 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
             ),
         });
     }
+    let order = match args.shuffle.as_deref() {
+        None if args.reverse => Order::Reverse,
+        None => Order::Listed,
+        Some("random") => Order::Shuffle(random_seed()),
+        Some(seed) => Order::Shuffle(seed.parse().map_err(|_| RunError::BadSetting {
+            config: PathBuf::from("--shuffle"),
+            key: seed.to_owned(),
+            message: "a seed is a number (as printed by an earlier --shuffle run)".to_owned(),
+        })?),
+    };
     let options = RunOptions {
         config,
         backend: args.db,
@@ -170,6 +199,9 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         filters: args.filters,
         share_database: args.share_database,
         timeout: args.timeout,
+        order,
+        durations: args.durations,
+        tool_args: args.tool_arg,
     };
     let stats = Runner::new(options).execute(|event| reporter.report(&event))?;
     Ok(match stats.cancelled {
@@ -178,4 +210,13 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         _ if !stats.left_behind.is_empty() || stats.selected == 0 => exit_code::COULD_NOT_RUN,
         _ => exit_code::SUCCESS,
     })
+}
+
+/// A seed for `--shuffle` without one: the clock's nanoseconds and the pid,
+/// mixed.
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (nanos ^ (u64::from(std::process::id()) << 32)) % 1_000_000_000
 }

@@ -41,6 +41,26 @@ pub struct RunOptions {
     pub share_database: bool,
     /// Per-test time limit, overriding the config.
     pub timeout: Option<Duration>,
+    /// The order tests are handed out in.
+    pub order: Order,
+    /// How many of the slowest tests the summary lists.
+    pub durations: usize,
+    /// Extra arguments for the test tool (`{args}` of command suites and
+    /// the django/pytest presets).
+    pub tool_args: Vec<String>,
+}
+
+/// The order groups (and the tests in each) are run in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Order {
+    /// As listed (longest groups first, tests in listed order).
+    #[default]
+    Listed,
+    /// Listed order, reversed: groups and the tests within each.
+    Reverse,
+    /// Shuffled with this seed: groups and the tests within each; the same
+    /// seed gives the same order.
+    Shuffle(u64),
 }
 
 /// Runs one test run. See the module doc.
@@ -48,9 +68,6 @@ pub struct RunOptions {
 pub struct Runner {
     options: RunOptions,
 }
-
-/// How many slowest tests the summary lists.
-const SLOWEST: usize = 5;
 
 impl Runner {
     /// A runner for `options`.
@@ -233,6 +250,7 @@ async fn provision_and_run(
         let suite = adapter::discover(
             &options.config.tests.kind,
             &options.filters,
+            &options.tool_args,
             &env,
             &ctx.limits(None),
         )
@@ -272,6 +290,12 @@ async fn provision_and_run(
     stats.phases.push((Phase::Clone, phases.1));
     stats.phases.push((Phase::Discover, discover_time));
 
+    let mut suite = suite;
+    arrange(&mut suite.groups, options.order);
+    stats.shuffle_seed = match options.order {
+        Order::Shuffle(seed) => Some(seed),
+        _ => None,
+    };
     stats.selected = suite.selected();
     stats.ignored = suite.ignored;
     stats.filtered_out = suite.filtered_out;
@@ -279,6 +303,7 @@ async fn provision_and_run(
         binaries: suite.binaries,
         selected: stats.selected,
         groups: suite.groups.len(),
+        shuffle_seed: stats.shuffle_seed,
     });
     if stats.selected == 0 {
         return Ok(());
@@ -315,7 +340,7 @@ async fn provision_and_run(
     }
     stats.not_run += stats.selected - timings.len();
     timings.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    timings.truncate(SLOWEST);
+    timings.truncate(options.durations);
     stats.slowest = timings;
     Ok(())
 }
@@ -483,6 +508,97 @@ async fn run_tests(
     ctx.checkpoint("run").await;
     join_all(slots).await;
     results.into_inner().expect("not poisoned")
+}
+
+/// Puts groups, and the tests within each, in `order`.
+fn arrange(groups: &mut [adapter::Group], order: Order) {
+    match order {
+        Order::Listed => {}
+        Order::Reverse => {
+            groups.reverse();
+            for g in groups.iter_mut() {
+                g.tests.reverse();
+            }
+        }
+        Order::Shuffle(seed) => {
+            let mut rng = SplitMix64(seed);
+            shuffle(groups, &mut rng);
+            for g in groups.iter_mut() {
+                shuffle(&mut g.tests, &mut rng);
+            }
+        }
+    }
+}
+
+/// SplitMix64: a tiny, well-mixed generator; the order for a seed is
+/// stable across runs and versions, which a seed printed for reproducing a
+/// failure needs.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Fisher–Yates.
+fn shuffle<T>(items: &mut [T], rng: &mut SplitMix64) {
+    for i in (1..items.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::TestId;
+
+    fn groups() -> Vec<adapter::Group> {
+        (0..4)
+            .map(|g| adapter::Group {
+                binary: 0,
+                tests: (0..5).map(|t| TestId { binary: "b".to_owned(), name: format!("g{g}::t{t}") }).collect(),
+            })
+            .collect()
+    }
+
+    fn names(groups: &[adapter::Group]) -> Vec<String> {
+        groups.iter().flat_map(|g| g.tests.iter().map(|t| t.name.clone())).collect()
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_shuffle_every_time_and_keeps_groups_together() {
+        let (mut a, mut b, mut c) = (groups(), groups(), groups());
+        arrange(&mut a, Order::Shuffle(42));
+        arrange(&mut b, Order::Shuffle(42));
+        arrange(&mut c, Order::Shuffle(43));
+        assert_eq!(names(&a), names(&b));
+        assert_ne!(names(&a), names(&c));
+        assert_ne!(names(&a), names(&groups()));
+        for g in &a {
+            let prefix = g.tests[0].name.split("::").next().unwrap().to_owned();
+            assert!(g.tests.iter().all(|t| t.name.starts_with(&prefix)));
+        }
+        let mut sorted = names(&a);
+        sorted.sort();
+        let mut all = names(&groups());
+        all.sort();
+        assert_eq!(sorted, all);
+    }
+
+    #[test]
+    fn reverse_reverses_groups_and_tests() {
+        let mut g = groups();
+        arrange(&mut g, Order::Reverse);
+        let mut expected = names(&groups());
+        expected.reverse();
+        assert_eq!(names(&g), expected);
+    }
 }
 
 /// What `paraclone clean` should do.

@@ -29,6 +29,8 @@ const SUITE_ID: &str = "suite";
 #[derive(Debug)]
 pub(crate) struct CommandSuite {
     config: CommandTests,
+    /// `--tool-arg`s, shell-quoted, for `{args}`.
+    tool_args: String,
     /// Directory added to `PYTHONPATH` (holds the Django runner), if any.
     python_path: Option<PathBuf>,
 }
@@ -36,6 +38,7 @@ pub(crate) struct CommandSuite {
 /// Lists the suite's tests.
 pub(crate) async fn discover(
     config: &CommandTests,
+    tool_args: &[String],
     env: &[(String, String)],
     limits: &Limits,
 ) -> Result<(CommandSuite, Listing), RunError> {
@@ -43,8 +46,10 @@ pub(crate) async fn discover(
         Preset::Django => Some(write_django_runner()?),
         _ => None,
     };
+    let tool_args = tool_args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
     let suite = CommandSuite {
         config: config.clone(),
+        tool_args,
         python_path,
     };
     let tests = match &config.list {
@@ -120,6 +125,7 @@ impl CommandSuite {
     fn spec(&self, command: &CommandLine) -> ChildSpec {
         let spec = match command {
             CommandLine::Shell(script) => {
+                let script = script.replace("{args}", &self.tool_args);
                 ChildSpec::new("sh", &self.config.cwd).arg("-c").arg(script)
             }
             CommandLine::Argv(argv) => ChildSpec::new(&argv[0], &self.config.cwd).args(&argv[1..]),
@@ -395,6 +401,7 @@ mod tests {
                 batch: 2,
                 env: Vec::new(),
             },
+            tool_args: String::new(),
             python_path: None,
         };
         let group = Group {

@@ -127,6 +127,7 @@ impl Suite {
 pub(crate) async fn discover(
     kind: &TestsKind,
     filters: &[String],
+    tool_args: &[String],
     env: &[(String, String)],
     limits: &Limits,
 ) -> Result<Suite, RunError> {
@@ -140,7 +141,7 @@ pub(crate) async fn discover(
             (SuiteKind::Rust(suite), listings, "::".to_owned())
         }
         TestsKind::Command(config) => {
-            let (suite, listing) = command::discover(config, env, limits).await?;
+            let (suite, listing) = command::discover(config, tool_args, env, limits).await?;
             (
                 SuiteKind::Command(suite),
                 vec![listing],
