@@ -45,8 +45,12 @@ pub(crate) fn open(
         "mysql" => mysql(url, &settings.mysql, config_path),
         other => Err(RunError::BackendNotCompiled {
             backend: other.to_owned(),
-            config: config_path.to_owned(),
-            at: backend.at,
+            // Line 0: the backend came from the command line.
+            origin: if backend.at.line == 0 {
+                format!("--db {other}")
+            } else {
+                format!("{}:{}", config_path.display(), backend.at)
+            },
             compiled: compiled().join(", "),
         }),
     }

@@ -38,14 +38,14 @@ pub enum RunError {
         message: String,
     },
     /// The alias asks for a backend this build does not have.
-    #[error("{}:{at}: the {backend} backend is not compiled into this build (compiled in: {compiled}); rebuild with `--features {backend}`", config.display())]
+    #[error(
+        "{origin}: the {backend} backend is not compiled into this build (compiled in: {compiled}); rebuild with `--features {backend}`"
+    )]
     BackendNotCompiled {
         /// The backend asked for.
         backend: String,
-        /// The config file.
-        config: PathBuf,
-        /// Where it was asked for (line 0 if on the command line).
-        at: Location,
+        /// Where it was asked for: `paraclone.toml:3:11`, or `--db mysql`.
+        origin: String,
         /// The backends this build has.
         compiled: String,
     },

@@ -53,17 +53,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Whether the test process ended outside the test harness's control
-    /// (a signal, a time-out, an exit code other than a test failure's), so
-    /// that whatever it was doing to its database was cut short.
-    pub fn is_crash(&self) -> bool {
-        match self {
-            Outcome::Signalled { .. } | Outcome::TimedOut { .. } => true,
-            Outcome::Failed { code } => *code != 101,
-            _ => false,
-        }
-    }
-
     /// Whether this counts as a pass.
     pub fn is_pass(&self) -> bool {
         matches!(self, Outcome::Passed)
@@ -243,8 +232,8 @@ pub enum Event {
     },
     /// The tests are built and listed.
     TestsDiscovered {
-        /// Test binaries (or suites).
-        binaries: usize,
+        /// Where the tests come from (`3 binaries`, `the pytest suite`).
+        source: String,
         /// Tests selected to run.
         selected: usize,
         /// Groups they were put in.

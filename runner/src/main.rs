@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use runner::config::{self, Parallel};
 use runner::{
-    CancelReason, CleanOptions, Order, Reporter, ReporterOptions, RunError, RunOptions, Runner, exit_code,
+    CancelReason, CleanOptions, Order, Reporter, ReporterOptions, RunError, RunOptions, Runner,
+    exit_code,
 };
 
 /// Runs a database-backed test suite in parallel: builds the test database

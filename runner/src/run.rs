@@ -300,7 +300,7 @@ async fn provision_and_run(
     stats.ignored = suite.ignored;
     stats.filtered_out = suite.filtered_out;
     ctx.send(Event::TestsDiscovered {
-        binaries: suite.binaries,
+        source: suite.source(),
         selected: stats.selected,
         groups: suite.groups.len(),
         shuffle_seed: stats.shuffle_seed,
@@ -395,6 +395,7 @@ async fn run_tests(
     scratch: &std::path::Path,
 ) -> Vec<(TestId, Outcome, Duration)> {
     let queue = Mutex::new(suite.groups.iter().collect::<VecDeque<_>>());
+    let pack = suite.pack_limit();
     let results = Mutex::new(Vec::with_capacity(suite.selected()));
     let timeout = options.timeout.or(options.config.tests.timeout);
     let slow = options.config.tests.slow;
@@ -408,10 +409,12 @@ async fn run_tests(
                 if ctx.no_new_tests() {
                     return;
                 }
-                let Some(group) = queue.lock().expect("not poisoned").pop_front() else {
+                let Some(group) =
+                    take_work(&mut queue.lock().expect("not poisoned"), pack, workers)
+                else {
                     return;
                 };
-                for invocation in suite.invocations(group, scratch) {
+                for invocation in suite.invocations(&group, scratch) {
                     if ctx.no_new_tests() {
                         return;
                     }
@@ -451,6 +454,7 @@ async fn run_tests(
                                 },
                                 duration: Duration::ZERO,
                                 output: String::new(),
+                                crashed: false,
                             })
                             .collect(),
                     };
@@ -461,7 +465,7 @@ async fn run_tests(
                         if options.failfast && failed {
                             ctx.cancel(CancelReason::FailFast);
                         }
-                        if r.outcome.is_crash() && crashed.is_none() {
+                        if r.crashed && crashed.is_none() {
                             crashed = Some(r.test.clone());
                         }
                         results.lock().expect("not poisoned").push((
@@ -508,6 +512,30 @@ async fn run_tests(
     ctx.checkpoint("run").await;
     join_all(slots).await;
     results.into_inner().expect("not poisoned")
+}
+
+/// The next work for a free slot: the next group, and, where processes are
+/// dear to start (`pack` is the most tests one process may run), more whole
+/// groups after it, up to a share of what is left that keeps every slot
+/// busy until the end (a quarter of an even share per worker).
+fn take_work(
+    queue: &mut VecDeque<&adapter::Group>,
+    pack: Option<usize>,
+    workers: usize,
+) -> Option<adapter::Group> {
+    let first = queue.pop_front()?;
+    let mut work = first.clone();
+    let Some(limit) = pack else { return Some(work) };
+    let remaining: usize = queue.iter().map(|g| g.tests.len()).sum::<usize>() + work.tests.len();
+    let target = remaining.div_ceil(workers * 4).min(limit);
+    while let Some(next) = queue.front() {
+        if next.binary != work.binary || work.tests.len() + next.tests.len() > target {
+            break;
+        }
+        work.tests.extend(next.tests.iter().cloned());
+        queue.pop_front();
+    }
+    Some(work)
 }
 
 /// Puts groups, and the tests within each, in `order`.
@@ -562,13 +590,21 @@ mod tests {
         (0..4)
             .map(|g| adapter::Group {
                 binary: 0,
-                tests: (0..5).map(|t| TestId { binary: "b".to_owned(), name: format!("g{g}::t{t}") }).collect(),
+                tests: (0..5)
+                    .map(|t| TestId {
+                        binary: "b".to_owned(),
+                        name: format!("g{g}::t{t}"),
+                    })
+                    .collect(),
             })
             .collect()
     }
 
     fn names(groups: &[adapter::Group]) -> Vec<String> {
-        groups.iter().flat_map(|g| g.tests.iter().map(|t| t.name.clone())).collect()
+        groups
+            .iter()
+            .flat_map(|g| g.tests.iter().map(|t| t.name.clone()))
+            .collect()
     }
 
     #[test]
@@ -589,6 +625,40 @@ mod tests {
         let mut all = names(&groups());
         all.sort();
         assert_eq!(sorted, all);
+    }
+
+    #[test]
+    fn packing_takes_whole_groups_up_to_a_share_of_what_is_left() {
+        let groups: Vec<adapter::Group> = (0..16)
+            .map(|g| adapter::Group {
+                binary: 0,
+                tests: (0..3)
+                    .map(|t| TestId {
+                        binary: "s".to_owned(),
+                        name: format!("g{g}.t{t}"),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut queue: VecDeque<&adapter::Group> = groups.iter().collect();
+        // 48 tests, 2 workers: a quarter of an even share is 6 tests.
+        let first = take_work(&mut queue, Some(100), 2).unwrap();
+        assert_eq!(first.tests.len(), 6);
+        assert_eq!(first.tests[3].name, "g1.t0", "whole groups, in order");
+        let mut unpacked: VecDeque<&adapter::Group> = groups.iter().collect();
+        assert_eq!(take_work(&mut unpacked, None, 2).unwrap().tests.len(), 3);
+        let mut capped: VecDeque<&adapter::Group> = groups.iter().collect();
+        assert_eq!(
+            take_work(&mut capped, Some(4), 1).unwrap().tests.len(),
+            3,
+            "a group is never split to fit"
+        );
+        let mut taken = 0;
+        let mut rest: VecDeque<&adapter::Group> = groups.iter().collect();
+        while let Some(w) = take_work(&mut rest, Some(100), 2) {
+            taken += w.tests.len();
+        }
+        assert_eq!(taken, 48);
     }
 
     #[test]

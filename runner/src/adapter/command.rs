@@ -23,7 +23,7 @@ const DJANGO_RUNNER: &str = include_str!("paraclone_django.py");
 /// What marks a test id in the Django runner's listing.
 const DJANGO_ID_MARK: &str = "PARACLONE-TEST ";
 
-/// The name command suites go by in reports.
+/// The name plain command suites go by in reports (presets go by theirs).
 const SUITE_ID: &str = "suite";
 
 #[derive(Debug)]
@@ -46,7 +46,11 @@ pub(crate) async fn discover(
         Preset::Django => Some(write_django_runner()?),
         _ => None,
     };
-    let tool_args = tool_args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
+    let tool_args = tool_args
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ");
     let suite = CommandSuite {
         config: config.clone(),
         tool_args,
@@ -89,7 +93,12 @@ pub(crate) async fn discover(
     };
     let listing = Listing {
         binary: 0,
-        binary_id: SUITE_ID.to_owned(),
+        binary_id: match config.preset {
+            Preset::Django => "django",
+            Preset::Pytest => "pytest",
+            Preset::None => SUITE_ID,
+        }
+        .to_owned(),
         tests,
         ignored: 0,
     };
@@ -142,6 +151,11 @@ impl CommandSuite {
         spec.envs(env)
     }
 
+    /// The most tests one process runs.
+    pub(crate) fn batch(&self) -> usize {
+        self.config.batch
+    }
+
     /// The group split into batches of at most `batch` tests, each one run
     /// of the run command.
     pub(crate) fn invocations(&self, group: &Group, scratch: &Path) -> Vec<Invocation> {
@@ -173,8 +187,13 @@ impl CommandSuite {
 
 /// Per-test results of one run of the run command: from its JUnit report
 /// when there is one, else from its exit status, which then stands for all
-/// its tests. The process's whole output goes with the first failing test
-/// (or the first test, when none failed).
+/// its tests.
+///
+/// The process's whole output (which holds the tool's own report of every
+/// failure, traceback included) goes with the first failing test, or the
+/// first test when none failed; each further failing test gets the one-line
+/// message of its JUnit report. So every traceback is printed once, whole.
+/// When the tool printed nothing, the JUnit texts stand in.
 pub(crate) fn results(
     invocation: &Invocation,
     finished: &Finished,
@@ -182,6 +201,9 @@ pub(crate) fn results(
     timeout: Option<Duration>,
 ) -> Vec<TestResult> {
     let whole = status_outcome(finished.exit, timeout);
+    // Only a process that died or was killed left its database half-done; a
+    // failing exit status is how test tools report failing tests.
+    let crashed = matches!(whole, Outcome::Signalled { .. } | Outcome::TimedOut { .. });
     let cases = invocation.junit.as_deref().and_then(|path| {
         let text = std::fs::read_to_string(path).ok()?;
         let _ = std::fs::remove_file(path);
@@ -192,27 +214,36 @@ pub(crate) fn results(
         .tests
         .iter()
         .map(|test| {
-            let (outcome, duration, text) = match cases.as_ref() {
-                None => (whole.clone(), share, String::new()),
-                Some(cases) => match cases.iter().find(|c| junit::matches(c, &test.name)) {
-                    Some(case) => case_outcome(case, finished.exit),
-                    // The tool did not get to this test: it crashed, was
-                    // stopped, or the id does not name a test.
-                    None if !whole.is_pass() => (whole.clone(), Duration::ZERO, String::new()),
-                    None => (
-                        Outcome::SpawnFailed {
-                            reason: "the tool's JUnit report does not mention this test".to_owned(),
-                        },
-                        Duration::ZERO,
-                        String::new(),
-                    ),
-                },
+            let case = cases
+                .as_ref()
+                .and_then(|cases| cases.iter().find(|c| junit::matches(c, &test.name)));
+            let (outcome, duration, (message, text)) = match (cases.as_ref(), case) {
+                (None, _) => (whole.clone(), share, Default::default()),
+                (Some(_), Some(case)) => case_outcome(case, finished.exit),
+                // The tool did not get to this test: it crashed, was
+                // stopped, or the id does not name a test.
+                (Some(_), None) if !whole.is_pass() => {
+                    (whole.clone(), Duration::ZERO, Default::default())
+                }
+                (Some(_), None) => (
+                    Outcome::SpawnFailed {
+                        reason: "the tool's JUnit report does not mention this test".to_owned(),
+                    },
+                    Duration::ZERO,
+                    Default::default(),
+                ),
+            };
+            let output = if output.trim().is_empty() {
+                join_lines(&message, &text)
+            } else {
+                message
             };
             TestResult {
                 test: test.clone(),
                 outcome,
                 duration,
-                output: text,
+                output,
+                crashed,
             }
         })
         .collect();
@@ -221,12 +252,19 @@ pub(crate) fn results(
         .position(|r| !r.outcome.is_pass())
         .unwrap_or(0);
     if let Some(r) = results.get_mut(first) {
-        if !r.output.is_empty() && !r.output.ends_with('\n') {
-            r.output.push('\n');
+        if !output.trim().is_empty() {
+            r.output = output;
         }
-        r.output.push_str(&output);
     }
     results
+}
+
+fn join_lines(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_owned(),
+        (_, true) => a.to_owned(),
+        _ => format!("{a}\n{b}"),
+    }
 }
 
 fn status_outcome(exit: Exit, timeout: Option<Duration>) -> Outcome {
@@ -248,7 +286,7 @@ fn status_outcome(exit: Exit, timeout: Option<Duration>) -> Outcome {
     }
 }
 
-fn case_outcome(case: &Case, exit: Exit) -> (Outcome, Duration, String) {
+fn case_outcome(case: &Case, exit: Exit) -> (Outcome, Duration, (String, String)) {
     let code = match exit {
         Exit::Code(c) if c != 0 => c,
         _ => 1,
@@ -258,7 +296,11 @@ fn case_outcome(case: &Case, exit: Exit) -> (Outcome, Duration, String) {
         Verdict::Skipped => Outcome::Skipped,
         Verdict::Failed | Verdict::Error => Outcome::Failed { code },
     };
-    (outcome, case.time, case.message.clone())
+    (
+        outcome,
+        case.time,
+        (case.message.clone(), case.text.clone()),
+    )
 }
 
 /// Writes the Django runner module into a directory of its own and returns
@@ -355,8 +397,34 @@ mod tests {
         assert_eq!(results[0].outcome, Outcome::Passed);
         assert_eq!(results[0].duration, Duration::from_millis(500));
         assert_eq!(results[1].outcome, Outcome::Failed { code: 1 });
-        assert_eq!(results[1].output, "assert 1 == 2\ntrace\nall output");
+        assert_eq!(results[1].output, "all output");
+        assert!(!results[1].crashed, "a reported failure is no crash");
         assert!(!path.exists(), "the report is removed once read");
+    }
+
+    #[test]
+    fn a_silent_tool_leaves_the_junit_texts_and_later_failures_get_their_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.xml");
+        let xml = r#"<testsuite><testcase classname="t" name="a"><failure message="first">trace a</failure></testcase><testcase classname="t" name="b"><error message="second">trace b</error></testcase></testsuite>"#;
+        std::fs::write(&path, xml).unwrap();
+        let silent = results(
+            &invocation(Some(path.clone())),
+            &finished(Exit::Code(1)),
+            String::new(),
+            None,
+        );
+        assert_eq!(silent[0].output, "first\ntrace a");
+        assert_eq!(silent[1].output, "second\ntrace b");
+        std::fs::write(&path, xml).unwrap();
+        let talkative = results(
+            &invocation(Some(path)),
+            &finished(Exit::Code(1)),
+            "report of a and b".to_owned(),
+            None,
+        );
+        assert_eq!(talkative[0].output, "report of a and b");
+        assert_eq!(talkative[1].output, "second");
     }
 
     #[test]

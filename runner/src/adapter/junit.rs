@@ -22,8 +22,10 @@ pub(crate) struct Case {
     pub(crate) name: String,
     pub(crate) time: Duration,
     pub(crate) verdict: Verdict,
-    /// The failure's message and text (traceback), for failures and errors.
+    /// The failure's message (one line, usually), for failures and errors.
     pub(crate) message: String,
+    /// The failure's text (the traceback), for failures and errors.
+    pub(crate) text: String,
 }
 
 /// Every test case in `xml`.
@@ -84,7 +86,7 @@ pub(crate) fn parse(xml: &str) -> Result<Vec<Case>, quick_xml::Error> {
                 b"failure" | b"error" => {
                     in_problem = false;
                     if let Some(c) = current.as_mut() {
-                        push_line(&mut c.message, text.trim_end());
+                        push_line(&mut c.text, text.trim_end());
                     }
                     text.clear();
                 }
@@ -116,6 +118,7 @@ fn case_from(e: &BytesStart<'_>) -> Case {
         time: Duration::from_secs_f64(time),
         verdict: Verdict::Passed,
         message: String::new(),
+        text: String::new(),
     }
 }
 
@@ -125,10 +128,7 @@ fn problem(case: &mut Case, e: &BytesStart<'_>) {
     } else {
         Verdict::Failed
     };
-    let message = attr(e, b"message");
-    if !message.is_empty() {
-        push_line(&mut case.message, &message);
-    }
+    case.message = attr(e, b"message");
 }
 
 fn push_line(out: &mut String, line: &str) {
@@ -183,7 +183,7 @@ E       AssertionError</failure></testcase>
         assert_eq!(cases[0].time, Duration::from_millis(12));
         assert_eq!(cases[1].verdict, Verdict::Failed);
         assert_eq!(
-            cases[1].message,
+            format!("{}\n{}", cases[1].message, cases[1].text),
             "AssertionError: assert 1 == 2\ndef test():\n>       assert 1 == 2\nE       AssertionError"
         );
         assert_eq!(cases[2].verdict, Verdict::Skipped);
@@ -209,6 +209,7 @@ E       AssertionError</failure></testcase>
             time: Duration::ZERO,
             verdict: Verdict::Passed,
             message: String::new(),
+            text: String::new(),
         };
         assert!(matches(&django, "shop.tests.OrderTests.test_total"));
         assert!(!matches(&django, "shop.tests.OrderTests.test_other"));

@@ -55,6 +55,10 @@ pub(crate) struct TestResult {
     pub(crate) outcome: Outcome,
     pub(crate) duration: Duration,
     pub(crate) output: String,
+    /// Whether the process ended outside the tool's control (a signal, a
+    /// time-out, an exit a test failure does not explain), so that what it
+    /// was doing to its database was cut short.
+    pub(crate) crashed: bool,
 }
 
 /// A built and listed suite.
@@ -74,8 +78,32 @@ enum SuiteKind {
 }
 
 impl Suite {
+    /// Where the tests come from, for reports: `1 binary`, `the pytest
+    /// suite`.
+    pub(crate) fn source(&self) -> String {
+        match &self.kind {
+            SuiteKind::Rust(_) if self.binaries == 1 => "1 binary".to_owned(),
+            SuiteKind::Rust(_) => format!("{} binaries", self.binaries),
+            SuiteKind::Command(_) => match self.groups.first().and_then(|g| g.tests.first()) {
+                Some(t) => format!("the {} suite", t.binary),
+                None => "the suite".to_owned(),
+            },
+        }
+    }
+
     pub(crate) fn selected(&self) -> usize {
         self.groups.iter().map(|g| g.tests.len()).sum()
+    }
+
+    /// For suites whose processes are dear to start (an interpreter and a
+    /// framework per process), the most tests one process may run when a
+    /// slot takes several groups at once; `None` where each test has its
+    /// own process anyway.
+    pub(crate) fn pack_limit(&self) -> Option<usize> {
+        match &self.kind {
+            SuiteKind::Rust(_) => None,
+            SuiteKind::Command(command) => Some(command.batch()),
+        }
     }
 
     /// The processes that run `group`, in order. `scratch` is a directory
@@ -108,11 +136,19 @@ impl Suite {
             SuiteKind::Rust(_) => {
                 let test = invocation.tests[0].clone();
                 let outcome = RustSuite::outcome(finished.exit, &output, timeout);
+                // A Rust test that fails panics and exits with 101; any
+                // other exit code is the process dying some other way.
+                let crashed = match &outcome {
+                    Outcome::Signalled { .. } | Outcome::TimedOut { .. } => true,
+                    Outcome::Failed { code } => *code != 101,
+                    _ => false,
+                };
                 vec![TestResult {
                     test,
                     outcome,
                     duration: finished.duration,
                     output,
+                    crashed,
                 }]
             }
             SuiteKind::Command(_) => command::results(invocation, finished, output, timeout),

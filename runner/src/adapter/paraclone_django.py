@@ -98,14 +98,45 @@ def _write_junit(path, cases):
 class ParacloneRunner(DiscoverRunner):
     """Runs tests on the databases paraclone made; see the module doc."""
 
-    def setup_databases(self, **kwargs):
+    def get_databases(self, suite):
+        # TransactionTestCase empties the tables after each test, the rows
+        # of data migrations included. The next process on this clone
+        # expects the template's contents: such a process puts them back.
+        from django.test import TestCase, TransactionTestCase
+
+        self._restores = any(
+            isinstance(t, TransactionTestCase) and not isinstance(t, TestCase) for t in _iter_tests(suite)
+        )
+        return super().get_databases(suite)
+
+    def setup_databases(self, aliases=(), serialized_aliases=(), **kwargs):
         # The databases exist already: paraclone migrated the template and
-        # cloned it for this worker.
+        # cloned it for this worker, and every process leaves them as the
+        # template was. Their contents are read here when a test needs them
+        # back (serialized_rollback) or this process will empty them.
+        from django.db import connections
+
+        self._pristine = {}
+        for alias in aliases:
+            if alias in serialized_aliases or getattr(self, "_restores", False):
+                connection = connections[alias]
+                contents = connection.creation.serialize_db_to_string()
+                self._pristine[alias] = contents
+                if alias in serialized_aliases:
+                    connection._test_serialized_contents = contents
         return []
 
     def teardown_databases(self, old_config, **kwargs):
-        # paraclone drops the clones when the run is over.
-        pass
+        # paraclone drops the clones when the run is over; what a
+        # TransactionTestCase emptied is put back for the next process.
+        if not getattr(self, "_restores", False):
+            return
+        from django.core.management import call_command
+        from django.db import connections
+
+        for alias, contents in self._pristine.items():
+            call_command("flush", verbosity=0, interactive=False, database=alias, inhibit_post_migrate=True)
+            connections[alias].creation.deserialize_db_from_string(contents)
 
     def get_resultclass(self):
         return _JUnitResult

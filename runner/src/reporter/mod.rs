@@ -137,16 +137,24 @@ impl Reporter {
                     p.message(format!("{} done in {}", phase.name(), secs(*duration)));
                 }
             }
-            Event::TestsDiscovered { binaries, selected, groups, shuffle_seed } => {
+            Event::TestsDiscovered {
+                source,
+                selected,
+                groups,
+                shuffle_seed,
+            } => {
                 let mut text = format!(
-                    "{:>12} {selected} test{} from {binaries} binar{} in {groups} group{}\n",
+                    "{:>12} {selected} test{} from {source} in {groups} group{}\n",
                     "Running",
                     plural(*selected),
-                    if *binaries == 1 { "y" } else { "ies" },
                     plural(*groups)
                 );
                 if let Some(seed) = shuffle_seed {
-                    let _ = writeln!(text, "{:>12} seed {seed} (--shuffle {seed} repeats this order)", "Shuffled");
+                    let _ = writeln!(
+                        text,
+                        "{:>12} seed {seed} (--shuffle {seed} repeats this order)",
+                        "Shuffled"
+                    );
                 }
                 self.print(&text);
             }
@@ -352,7 +360,11 @@ impl Reporter {
             let _ = writeln!(text, "{:>12} {f}", if i == 0 { "Failed" } else { "" });
         }
         if let Some(seed) = s.shuffle_seed {
-            let _ = writeln!(text, "{:>12} seed {seed} (--shuffle {seed} repeats this order)", "Shuffled");
+            let _ = writeln!(
+                text,
+                "{:>12} seed {seed} (--shuffle {seed} repeats this order)",
+                "Shuffled"
+            );
         }
         if let Some(reason) = s.cancelled.filter(|r| *r != CancelReason::SetupFailed) {
             let why = match reason {

@@ -187,14 +187,35 @@ fn order_of(run: &Run) -> Vec<String> {
 #[test]
 fn shuffle_with_a_seed_repeats_its_order_and_reverse_reverses() {
     let project = Project::example("");
-    let a = project.run(&["--parallel", "1", "--shuffle", "1234", "customers::", "products::"]);
-    let b = project.run(&["--parallel", "1", "--shuffle", "1234", "customers::", "products::"]);
+    let a = project.run(&[
+        "--parallel",
+        "1",
+        "--shuffle",
+        "1234",
+        "customers::",
+        "products::",
+    ]);
+    let b = project.run(&[
+        "--parallel",
+        "1",
+        "--shuffle",
+        "1234",
+        "customers::",
+        "products::",
+    ]);
     let listed = project.run(&["--parallel", "1", "customers::", "products::"]);
     let reversed = project.run(&["--parallel", "1", "--reverse", "customers::", "products::"]);
     for run in [&a, &b, &listed, &reversed] {
         run.assert_code(0);
     }
-    assert_eq!(a.stdout.matches("Shuffled seed 1234 (--shuffle 1234 repeats this order)").count(), 2, "{}", a.stdout);
+    assert_eq!(
+        a.stdout
+            .matches("Shuffled seed 1234 (--shuffle 1234 repeats this order)")
+            .count(),
+        2,
+        "{}",
+        a.stdout
+    );
     assert_eq!(order_of(&a), order_of(&b));
     assert_ne!(order_of(&a), order_of(&listed));
     let mut expected = order_of(&listed);

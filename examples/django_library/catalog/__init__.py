@@ -1,0 +1,1 @@
+"""The catalogue: authors, books, members and their loans."""

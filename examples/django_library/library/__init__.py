@@ -1,0 +1,1 @@
+"""The library example project: a lending library run on Django."""

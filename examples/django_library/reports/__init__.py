@@ -1,0 +1,1 @@
+"""Reports over the catalogue: overdue loans, popular books, snapshots."""

@@ -1,0 +1,1 @@
+"""Migrations of the reports (made with makemigrations)."""
