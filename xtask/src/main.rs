@@ -168,6 +168,9 @@ fn test(args: &[String]) -> Result<()> {
                 .expect("parse keeps implemented backends only"),
         ]);
     }
+    // The runner's tests drive the Django and pytest examples: their
+    // environment is made (or found up to date) first.
+    step("Python environment", &root, "bash", &["ci/python-env.sh"])?;
     step("workspace tests", &root, "cargo", &cargo_args)?;
 
     let python = python_env(&root)?;

@@ -12,6 +12,7 @@ mod faults;
 mod ledger;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod python;
 mod signals;
 
 use std::collections::BTreeSet;
