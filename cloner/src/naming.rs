@@ -122,11 +122,11 @@ impl Role {
 ///
 /// # Panics
 ///
-/// If `max_len` is too small to hold even the run id and role (under 32
+/// If `max_len` is too small to hold even the run id and role (under 30
 /// bytes); every DBMS we support allows more.
 pub fn database_name(base: &str, run: &RunId, role: Role, max_len: usize) -> String {
     assert!(
-        max_len >= 32,
+        max_len >= 30,
         "a database name limit of {max_len} bytes is too small"
     );
     let suffix = format!("_pc{run}_{role}");
@@ -267,7 +267,7 @@ mod tests {
     #[test]
     fn cutting_respects_character_boundaries() {
         let base = "é".repeat(40);
-        for max in 32..70 {
+        for max in 30..70 {
             let name = database_name(&base, &run(), Role::Worker(3), max);
             assert!(name.len() <= max, "{name} exceeds {max}");
             assert_eq!(parse_name(&name).unwrap().run, run());

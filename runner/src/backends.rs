@@ -23,6 +23,9 @@ pub fn compiled() -> Vec<&'static str> {
     if cfg!(feature = "mysql") {
         names.push("mysql");
     }
+    if cfg!(feature = "oracle") {
+        names.push("oracle");
+    }
     names
 }
 
@@ -43,6 +46,8 @@ pub(crate) fn open(
         "postgres" => postgres(url, &settings.postgres, config_path),
         #[cfg(feature = "mysql")]
         "mysql" => mysql(url, &settings.mysql, config_path),
+        #[cfg(feature = "oracle")]
+        "oracle" => oracle(url, &settings.oracle, config_path),
         other => Err(RunError::BackendNotCompiled {
             backend: other.to_owned(),
             // Line 0: the backend came from the command line.
@@ -206,6 +211,49 @@ fn mysql(
     let cloner = MysqlCloner::new(options).map_err(|source| RunError::Backend {
         alias: None,
         op: "open the mysql backend",
+        source,
+    })?;
+    Ok(Arc::new(cloner))
+}
+
+/// The Oracle cloner. The server URL is, first found: the alias's `url`,
+/// `[backends.oracle] url`, `ORACLE_URL`, the local default
+/// (`cloner_oracle::resolve_url` does the last two). `strategy` names the
+/// route: `ddl` (default) or `datapump`.
+#[cfg(feature = "oracle")]
+fn oracle(
+    url: Option<&str>,
+    settings: &crate::config::ServerSettings,
+    config_path: &Path,
+) -> Result<Arc<dyn Cloner>, RunError> {
+    use cloner_oracle::{OracleCloner, OracleOptions, Route, resolve_url};
+
+    let bad = |key: &str, message: String| RunError::BadSetting {
+        config: config_path.to_owned(),
+        key: format!("backends.oracle.{key}"),
+        message,
+    };
+    if settings.max_concurrency == Some(0) {
+        return Err(bad(
+            "max_concurrency",
+            "0 is not a number of clones to make at once: use 1 or more".to_owned(),
+        ));
+    }
+    let route = match settings.strategy.as_deref() {
+        None => Route::default(),
+        Some(value) => value
+            .parse::<Route>()
+            .map_err(|e| bad("strategy", e.to_string()))?,
+    };
+    let options = OracleOptions {
+        max_concurrency: settings.max_concurrency,
+        route,
+        terminate_sessions: settings.terminate_sessions.unwrap_or(false),
+        ..OracleOptions::with_url(resolve_url(url.or(settings.url.as_deref())))
+    };
+    let cloner = OracleCloner::new(options).map_err(|source| RunError::Backend {
+        alias: None,
+        op: "open the oracle backend",
         source,
     })?;
     Ok(Arc::new(cloner))

@@ -251,10 +251,10 @@ pub(crate) fn results(
         .iter()
         .position(|r| !r.outcome.is_pass())
         .unwrap_or(0);
-    if let Some(r) = results.get_mut(first) {
-        if !output.trim().is_empty() {
-            r.output = output;
-        }
+    if let Some(r) = results.get_mut(first)
+        && !output.trim().is_empty()
+    {
+        r.output = output;
     }
     results
 }

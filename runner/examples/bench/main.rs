@@ -1,0 +1,428 @@
+//! The harness behind `cargo xtask bench`: measures paraclone against the methods users have today, side by side.
+//!
+//! ```text
+//! cargo xtask bench [--db sqlite|postgres|mysql|all] [--quick]
+//! ```
+//!
+//! runs this (built in release with the chosen backends' features) with
+//! `--db sqlite,postgres,… [--quick] [--rounds N] [--sizes tiny|quick|full]
+//! [--out DIR] [--only clone,whole,overhead,memory]`. It measures, every
+//! comparison in the same invocation and in interleaved rounds:
+//!
+//! 1. clone throughput per backend on a generated template: paraclone
+//!    making 1, 4 and 8 clones as the runner makes them, against Django's
+//!    method on that backend, migration replay into 8 databases at once,
+//!    and a backend's floor or strategies ([`clones`]);
+//! 2. a whole run of examples/shop, serial against `--parallel 2, 4, 8`;
+//! 3. the runner's per-test overhead against cargo-nextest on one binary;
+//! 4. the runner's peak memory for 100 to 10,000 trivial tests ([`suites`]).
+//!
+//! It prints a table on stdout (progress goes to stderr) and writes
+//! `results.json` and `section.md` (the Markdown that `cargo xtask bench`
+//! puts into BENCHMARKS.md) to the output directory. Speed is reported,
+//! never asserted: the exit code is 1 only when something could not be
+//! measured, 2 for a bad argument, 130 after Ctrl-C (with every database
+//! the harness made dropped).
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark harness reports on the terminal"
+)]
+
+// Some methods and helpers belong to one backend only.
+#[cfg_attr(
+    not(all(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+mod backends;
+mod clones;
+mod machine;
+mod report;
+mod schema;
+mod stats;
+mod suites;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use tokio_util::sync::CancellationToken;
+
+use crate::report::{Results, ServerFacts};
+use crate::schema::TemplateSize;
+use crate::suites::Tools;
+
+const USAGE: &str = "usage: bench --db sqlite[,postgres,mysql] [--quick] [--rounds N] \
+                     [--sizes tiny|quick|full] [--out DIR] [--root DIR] [--paraclone PATH] \
+                     [--only clone,whole,overhead,memory] [--command TEXT]";
+
+const SECTIONS: [&str; 4] = ["clone", "whole", "overhead", "memory"];
+
+#[derive(Debug)]
+struct Args {
+    dbs: Vec<String>,
+    quick: bool,
+    rounds: Option<usize>,
+    sizes: Option<String>,
+    out: PathBuf,
+    root: PathBuf,
+    paraclone: Option<PathBuf>,
+    only: Vec<String>,
+    command: String,
+}
+
+fn parse_args(args: Vec<String>) -> Result<Args> {
+    let mut parsed = Args {
+        dbs: vec!["sqlite".to_owned()],
+        quick: false,
+        rounds: None,
+        sizes: None,
+        out: PathBuf::from("target/bench"),
+        root: std::env::current_dir()?,
+        paraclone: None,
+        only: SECTIONS.iter().map(|s| (*s).to_owned()).collect(),
+        command: "cargo xtask bench".to_owned(),
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--db" => parsed.dbs = value()?.split(',').map(str::to_owned).collect(),
+            "--quick" => parsed.quick = true,
+            "--rounds" => {
+                let n: usize = value()?.parse().context("--rounds takes a number")?;
+                if n == 0 {
+                    bail!("--rounds must be at least 1");
+                }
+                parsed.rounds = Some(n);
+            }
+            "--sizes" => {
+                let s = value()?;
+                if !["tiny", "quick", "full"].contains(&s.as_str()) {
+                    bail!("--sizes is one of tiny, quick, full, not {s:?}");
+                }
+                parsed.sizes = Some(s);
+            }
+            "--out" => parsed.out = value()?.into(),
+            "--root" => parsed.root = value()?.into(),
+            "--paraclone" => parsed.paraclone = Some(value()?.into()),
+            "--command" => parsed.command = value()?,
+            "--only" => {
+                parsed.only = value()?.split(',').map(str::to_owned).collect();
+                if let Some(bad) = parsed.only.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
+                    bail!("--only takes {}, not {bad:?}", SECTIONS.join(", "));
+                }
+            }
+            other => bail!("unknown argument {other:?}"),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Sizes and rounds of one invocation.
+#[derive(Debug)]
+struct Plan {
+    mode: &'static str,
+    sizes: String,
+    template: TemplateSize,
+    clone_counts: Vec<usize>,
+    parallel: Vec<usize>,
+    overhead_tests: usize,
+    memory_tests: Vec<usize>,
+    rounds: Option<usize>,
+}
+
+impl Plan {
+    fn new(args: &Args) -> Plan {
+        let mode = if args.quick { "quick" } else { "full" };
+        let sizes = args.sizes.clone().unwrap_or_else(|| mode.to_owned());
+        let (template, parallel, overhead_tests, memory_tests) = match sizes.as_str() {
+            "tiny" => (TemplateSize::new(10, 50), vec![1, 2], 20, vec![100, 1000]),
+            "quick" => (
+                TemplateSize::new(50, 250),
+                vec![1, 2, 4, 8],
+                200,
+                vec![100, 1_000, 10_000],
+            ),
+            _ => (
+                TemplateSize::new(200, 1000),
+                vec![1, 2, 4, 8],
+                200,
+                vec![100, 1_000, 10_000],
+            ),
+        };
+        Plan {
+            mode,
+            sizes,
+            template,
+            clone_counts: vec![1, 4, 8],
+            parallel,
+            overhead_tests,
+            memory_tests,
+            rounds: args.rounds,
+        }
+    }
+
+    /// Rounds of the clone measurement: fewer where one round is long
+    /// (MySQL's baselines restore the whole template row by row).
+    fn clone_rounds(&self, backend: &str) -> usize {
+        self.rounds.unwrap_or(match (self.mode, backend) {
+            ("quick", "mysql") => 2,
+            ("quick", _) => 3,
+            (_, "sqlite") => 7,
+            (_, "postgres") => 5,
+            _ => 3,
+        })
+    }
+
+    fn whole_rounds(&self) -> usize {
+        self.rounds
+            .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
+    }
+
+    fn overhead_rounds(&self) -> usize {
+        self.rounds
+            .unwrap_or(if self.mode == "quick" { 2 } else { 5 })
+    }
+
+    fn memory_rounds(&self) -> usize {
+        self.rounds
+            .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
+    }
+}
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().is_some_and(|a| a == suites::PEAK_RSS_FLAG) {
+        // Before anything else (no runtime, no threads): this process must
+        // stay small, its size counts in the child's ru_maxrss.
+        return match suites::peak_rss_helper(&raw[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let args = match parse_args(raw) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("bench: {e:#}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bench: could not start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("bench: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<u8> {
+    let started = Instant::now();
+    let started_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let plan = Plan::new(&args);
+    let compiled = backends::compiled();
+    if let Some(missing) = args.dbs.iter().find(|d| !compiled.contains(&d.as_str())) {
+        bail!(
+            "the {missing} backend is not built into this harness (built: {}); \
+             `cargo xtask bench --db {missing}` builds it",
+            compiled.join(", ")
+        );
+    }
+    let root = std::path::absolute(&args.root)?;
+    let out = root.join(&args.out);
+    std::fs::create_dir_all(&out).with_context(|| format!("create {}", out.display()))?;
+    let paraclone = match &args.paraclone {
+        Some(p) => root.join(p),
+        // The harness is target/<profile>/examples/bench; the runner's
+        // binary of the same build is target/<profile>/paraclone.
+        None => std::env::current_exe()?
+            .parent()
+            .and_then(Path::parent)
+            .context("where the harness lives")?
+            .join("paraclone"),
+    };
+    let want = |section: &str| args.only.iter().any(|s| s == section);
+    if (want("whole") || want("overhead") || want("memory")) && !paraclone.is_file() {
+        bail!(
+            "no paraclone binary at {} (build it: cargo build --release -p runner)",
+            paraclone.display()
+        );
+    }
+
+    let stop = CancellationToken::new();
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("bench: interrupted: dropping what was made, then stopping");
+                stop.cancel();
+            }
+        });
+    }
+    let tools = Tools {
+        paraclone,
+        root: root.clone(),
+        work: out.clone(),
+        stop: stop.clone(),
+    };
+    let mut results = Results {
+        format: 1,
+        command: args.command.clone(),
+        mode: plan.mode.to_owned(),
+        sizes: plan.sizes.clone(),
+        backends: args.dbs.clone(),
+        started_unix,
+        elapsed_seconds: 0.0,
+        machine: machine::facts(&out),
+        servers: Vec::new(),
+        clone: Vec::new(),
+        whole_run: Vec::new(),
+        overhead: None,
+        memory: None,
+        errors: Vec::new(),
+    };
+    eprintln!(
+        "bench: {} mode, sizes {}, backends {}; results go to {}",
+        plan.mode,
+        plan.sizes,
+        args.dbs.join(", "),
+        out.display()
+    );
+
+    for db in &args.dbs {
+        if stop.is_cancelled() {
+            break;
+        }
+        let opened = backends::open(db, &out, &plan.clone_counts).await;
+        let backend = match opened {
+            Ok(b) => b,
+            Err(e) => {
+                results.errors.push(format!("{db}: {e:#}"));
+                continue;
+            }
+        };
+        match server_facts(&backend).await {
+            Ok(facts) => results.servers.push(facts),
+            Err(e) => results.errors.push(format!("{db}: server facts: {e:#}")),
+        }
+        if want("clone") {
+            match clones::measure(backend, plan.template, plan.clone_rounds(db), &stop).await {
+                Ok(r) => results.clone.push(r),
+                Err(e) => results
+                    .errors
+                    .push(format!("clone throughput on {db}: {e:#}")),
+            }
+        }
+    }
+    if want("whole") {
+        for db in &args.dbs {
+            let (tools, db2, parallel, rounds) = (
+                tools.clone(),
+                db.clone(),
+                plan.parallel.clone(),
+                plan.whole_rounds(),
+            );
+            let outcome = tokio::task::spawn_blocking(move || {
+                suites::whole_run(&tools, &db2, &parallel, rounds)
+            })
+            .await?;
+            match outcome {
+                Ok(r) => results.whole_run.push(r),
+                Err(e) => results.errors.push(format!("whole run on {db}: {e:#}")),
+            }
+        }
+    }
+    let cores = results.machine.cores;
+    if want("overhead") && !stop.is_cancelled() {
+        let (tools, tests, rounds) = (tools.clone(), plan.overhead_tests, plan.overhead_rounds());
+        match tokio::task::spawn_blocking(move || suites::overhead(&tools, tests, cores, rounds))
+            .await?
+        {
+            Ok(r) => results.overhead = Some(r),
+            Err(e) => results.errors.push(format!("runner overhead: {e:#}")),
+        }
+    }
+    if want("memory") && !stop.is_cancelled() {
+        let (tools, counts, rounds) = (
+            tools.clone(),
+            plan.memory_tests.clone(),
+            plan.memory_rounds(),
+        );
+        match tokio::task::spawn_blocking(move || suites::memory(&tools, &counts, cores, rounds))
+            .await?
+        {
+            Ok(r) => results.memory = Some(r),
+            Err(e) => results.errors.push(format!("runner memory: {e:#}")),
+        }
+    }
+    if stop.is_cancelled() {
+        eprintln!("bench: interrupted; no results written");
+        return Ok(130);
+    }
+
+    results.elapsed_seconds = started.elapsed().as_secs_f64();
+    let json = serde_json::to_string_pretty(&results)?;
+    let json_path = out.join("results.json");
+    std::fs::write(&json_path, json + "\n")
+        .with_context(|| format!("write {}", json_path.display()))?;
+    let md_path = out.join("section.md");
+    std::fs::write(&md_path, report::markdown(&results))
+        .with_context(|| format!("write {}", md_path.display()))?;
+    print!("{}", report::table(&results));
+    eprintln!(
+        "bench: wrote {} and {}",
+        json_path.display(),
+        md_path.display()
+    );
+    Ok(if results.errors.is_empty() { 0 } else { 1 })
+}
+
+/// Version, label and durability settings of the backend's server.
+async fn server_facts(backend: &backends::Backend) -> Result<ServerFacts> {
+    let cloner = (backend.paraclone)()?;
+    let version = cloner.server_version().await?;
+    let server = cloner.server_label();
+    let (name, maintenance) = (backend.name, backend.maintenance.clone());
+    let (settings, disk) = tokio::task::spawn_blocking(move || {
+        let Some(c) = maintenance else {
+            return (Default::default(), None);
+        };
+        let settings = backends::server_settings(name, &c);
+        let local = c
+            .host
+            .as_deref()
+            .is_none_or(|h| h.starts_with('/') || ["127.0.0.1", "localhost", "::1"].contains(&h));
+        let disk = settings
+            .get("data_directory")
+            .or_else(|| settings.get("datadir"))
+            .filter(|_| local)
+            .map(|dir| machine::disk(Path::new(dir)));
+        (settings, disk)
+    })
+    .await?;
+    Ok(ServerFacts {
+        backend: name.to_owned(),
+        version,
+        server,
+        settings,
+        disk,
+    })
+}

@@ -1,0 +1,620 @@
+//! The results: one serializable record (results.json), rendered as a
+//! plain-text table for the terminal and as the Markdown section of
+//! BENCHMARKS.md, with notes derived from the numbers wherever paraclone
+//! is slower than something it is compared with.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::backends::Role;
+use crate::clones::{CloneResult, MethodResult};
+use crate::machine::Machine;
+use crate::stats::{Stats, faster, kib, secs, times};
+use crate::suites::{Memory, Overhead, WholeRun};
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Results {
+    /// Version of this file's shape.
+    pub(crate) format: u32,
+    pub(crate) command: String,
+    pub(crate) mode: String,
+    pub(crate) sizes: String,
+    pub(crate) backends: Vec<String>,
+    pub(crate) started_unix: u64,
+    pub(crate) elapsed_seconds: f64,
+    pub(crate) machine: Machine,
+    pub(crate) servers: Vec<ServerFacts>,
+    pub(crate) clone: Vec<CloneResult>,
+    pub(crate) whole_run: Vec<WholeRun>,
+    pub(crate) overhead: Option<Overhead>,
+    pub(crate) memory: Option<Memory>,
+    /// Sections that could not be measured, and why.
+    pub(crate) errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ServerFacts {
+    pub(crate) backend: String,
+    pub(crate) version: String,
+    pub(crate) server: String,
+    pub(crate) settings: BTreeMap<String, String>,
+    /// The disk under the server's data directory, when the server is on
+    /// this machine and says where that is.
+    pub(crate) disk: Option<String>,
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Paraclone => "paraclone",
+        Role::Django => "Django",
+        Role::Replay => "replay",
+        Role::Floor => "floor",
+        Role::Variant => "variant",
+    }
+}
+
+fn dialect_name(backend: &str) -> &str {
+    match backend {
+        "sqlite" => "SQLite",
+        "postgres" => "PostgreSQL",
+        "mysql" => "MySQL/MariaDB",
+        other => other,
+    }
+}
+
+fn template_line(c: &CloneResult) -> String {
+    let t = &c.template;
+    format!(
+        "{} tables × {} indexes × {} rows + view, trigger{}, {} migration files{}; built once in {}",
+        t.size.tables,
+        t.size.indexes_per_table,
+        t.size.rows_per_table,
+        if c.backend == "sqlite" {
+            ""
+        } else {
+            ", routine"
+        },
+        t.migration_files,
+        t.bytes
+            .map(|b| format!(", {:.1} MB", b as f64 / 1e6))
+            .unwrap_or_default(),
+        secs(t.build_seconds)
+    )
+}
+
+/// The plain-text table printed at the end of a run.
+pub(crate) fn table(r: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nparaclone bench ({}, sizes {}): {} cores, {:.1} GiB, took {}",
+        r.mode,
+        r.sizes,
+        r.machine.cores,
+        r.machine.memory_gib,
+        secs(r.elapsed_seconds)
+    );
+    for c in &r.clone {
+        let _ = writeln!(
+            out,
+            "\n== 1. Clone throughput, {} ({}), {}, concurrency hint {}\n   template: {}",
+            dialect_name(&c.backend),
+            c.version,
+            rounds(c.rounds),
+            c.concurrency_hint,
+            template_line(c)
+        );
+        let _ = writeln!(
+            out,
+            "   {:<82} {:>3} {:>28} {:>10}",
+            "method", "dbs", "make: median (min–max)", "drop"
+        );
+        for m in &c.methods {
+            let _ = writeln!(
+                out,
+                "   {:<82} {:>3} {:>28} {:>10}",
+                m.label,
+                m.databases,
+                m.seconds.seconds(),
+                secs(m.drop_seconds.median)
+            );
+        }
+        let _ = writeln!(out, "   => {}", headline_sentence(c));
+    }
+    for w in &r.whole_run {
+        let _ = writeln!(
+            out,
+            "\n== 2. Whole run, {} ({} tests) on {}, {}",
+            w.suite,
+            w.tests,
+            dialect_name(&w.backend),
+            rounds(w.rounds)
+        );
+        let _ = writeln!(
+            out,
+            "   {:>8} {:>26} {:>8} {:>9}  phases (median): template | clone | build | run | teardown",
+            "parallel", "wall: median (min–max)", "speedup", "run phase"
+        );
+        for p in &w.runs {
+            let _ = writeln!(
+                out,
+                "   {:>8} {:>26} {:>8} {:>9}  {}",
+                p.parallel,
+                p.wall_seconds.seconds(),
+                times(p.speedup),
+                p.run_phase_speedup.map_or_else(|| "–".to_owned(), times),
+                phase_line(&p.phases)
+            );
+        }
+    }
+    if let Some(o) = &r.overhead {
+        let _ = writeln!(
+            out,
+            "\n== 3. Runner overhead: {} no-I/O tests, {} at a time, {}",
+            o.tests,
+            o.parallel,
+            rounds(o.rounds)
+        );
+        let _ = writeln!(
+            out,
+            "   cargo nextest run  {:>26}  {:.2} ms/test  ({})",
+            o.nextest_seconds.seconds(),
+            o.nextest_ms_per_test,
+            o.nextest_version
+        );
+        let _ = writeln!(
+            out,
+            "   paraclone          {:>26}  {:.2} ms/test  (phases: {})",
+            o.paraclone_seconds.seconds(),
+            o.paraclone_ms_per_test,
+            phase_line(&o.paraclone_phases)
+        );
+        let _ = writeln!(
+            out,
+            "   => paraclone's wall time per test is {} nextest's",
+            times(o.ratio)
+        );
+    }
+    if let Some(m) = &r.memory {
+        let _ = writeln!(
+            out,
+            "\n== 4. Runner memory: kind = \"command\", run = \"true {{tests}}\", batch {}, {} workers, {}",
+            m.batch,
+            m.parallel,
+            rounds(m.rounds)
+        );
+        for p in &m.points {
+            let _ = writeln!(
+                out,
+                "   {:>6} tests: peak RSS {:>9} (wait4 ru_maxrss), {:>9} (VmHWM), in {}",
+                p.tests,
+                kib(p.max_rss_kib.median),
+                p.vm_hwm_kib
+                    .as_ref()
+                    .map_or_else(|| "n/a".to_owned(), |s| kib(s.median)),
+                secs(p.wall_seconds.median)
+            );
+        }
+    }
+    for e in &r.errors {
+        let _ = writeln!(out, "\nERROR: {e}");
+    }
+    out
+}
+
+fn phase_line(phases: &BTreeMap<String, Stats>) -> String {
+    ["template", "clone", "build", "run", "teardown"]
+        .iter()
+        .map(|p| {
+            phases
+                .get(*p)
+                .map_or_else(|| "–".to_owned(), |s| secs(s.median))
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn method<'a>(c: &'a CloneResult, key: &str) -> Option<&'a MethodResult> {
+    c.methods.iter().find(|m| m.key == key)
+}
+
+fn headline_sentence(c: &CloneResult) -> String {
+    let n = c.ratios.databases;
+    let mut parts = Vec::new();
+    if let Some(r) = c.ratios.vs_django {
+        parts.push(format!("{} than Django's method", faster(r)));
+    }
+    if let Some(r) = c.ratios.vs_replay {
+        parts.push(format!("{} than replaying the migrations", faster(r)));
+    }
+    if let Some(r) = c.ratios.over_floor {
+        parts.push(format!("{} the time of a raw file copy", times(r)));
+    }
+    format!("paraclone's {n} clones: {}", parts.join(", "))
+}
+
+/// The concurrency the server allows on this machine: the backend's hint,
+/// bounded by the cores (every copy here is done by this machine's CPUs
+/// and disk).
+fn allowed(c: &CloneResult, cores: usize) -> usize {
+    c.concurrency_hint.min(cores).max(1)
+}
+
+/// Notes on where paraclone is slower than something it is compared with,
+/// or short of a target, derived from the numbers.
+fn slower_notes(r: &Results) -> Vec<String> {
+    let mut notes = Vec::new();
+    let cores = r.machine.cores;
+    for c in &r.clone {
+        let name = dialect_name(&c.backend);
+        let Some(ours) = method(c, &format!("paraclone_{}", c.ratios.databases)) else {
+            continue;
+        };
+        if let Some(ratio) = c.ratios.vs_django {
+            let target = allowed(c, cores);
+            if ratio < 1.0 {
+                notes.push(format!(
+                    "{name}: paraclone's {} clones were **slower** than Django's method ({}).",
+                    c.ratios.databases,
+                    times(ratio)
+                ));
+            } else if ratio < target as f64 {
+                notes.push(format!(
+                    "{name}: {} faster than Django's method, short of the target of {target}× \
+                     (the concurrency this server allows on {cores} cores).",
+                    times(ratio)
+                ));
+            }
+        }
+        for m in c.methods.iter().filter(|m| {
+            matches!(m.role, Role::Variant | Role::Django)
+                && m.databases == ours.databases
+                // Within 5 % is noise, not a finding.
+                && m.seconds.median < ours.seconds.median * 0.95
+        }) {
+            notes.push(format!(
+                "{name}: \"{}\" ({}) was faster than paraclone's default ({}).",
+                m.label,
+                secs(m.seconds.median),
+                secs(ours.seconds.median)
+            ));
+        }
+        if let (Some(one), Some(django)) = (method(c, "paraclone_1"), method(c, "django")) {
+            let per_clone = django.seconds.median / django.databases as f64;
+            if one.seconds.median > per_clone * 1.1 {
+                notes.push(format!(
+                    "{name}: a single clone takes {} with paraclone against {} per clone in \
+                     Django's loop: the default method is chosen for many clones at once.",
+                    secs(one.seconds.median),
+                    secs(per_clone)
+                ));
+            }
+        }
+        if let Some(django) = method(c, "django")
+            && ours.drop_seconds.median > django.drop_seconds.median * 1.2
+            && ours.drop_seconds.median - django.drop_seconds.median > 0.05
+        {
+            notes.push(format!(
+                "{name}: dropping paraclone's clones took {} against {} for Django's.",
+                secs(ours.drop_seconds.median),
+                secs(django.drop_seconds.median)
+            ));
+        }
+    }
+    for w in &r.whole_run {
+        for p in w.runs.iter().filter(|p| p.parallel > 1) {
+            let ideal = p.parallel.min(cores) as f64;
+            if p.speedup < ideal * 0.75 {
+                let run_phase = p
+                    .run_phase_speedup
+                    .map(|r| format!(" (the run phase alone: {})", faster(r)))
+                    .unwrap_or_default();
+                let setup: f64 = ["template", "clone", "build", "teardown"]
+                    .iter()
+                    .filter_map(|k| p.phases.get(*k).map(|s| s.median))
+                    .sum();
+                notes.push(format!(
+                    "Whole run on {}: --parallel {} was {} than serial{run_phase}; the bound on \
+                     {cores} cores is {}. Template, clone, build and teardown took {} of its {}.",
+                    dialect_name(&w.backend),
+                    p.parallel,
+                    faster(p.speedup),
+                    times(ideal),
+                    secs(setup),
+                    secs(p.wall_seconds.median)
+                ));
+            }
+        }
+    }
+    if let Some(o) = &r.overhead
+        && o.ratio > 1.0
+    {
+        notes.push(format!(
+            "Runner overhead: paraclone took {} nextest's wall time per no-I/O test \
+             ({:.2} against {:.2} ms).",
+            times(o.ratio),
+            o.paraclone_ms_per_test,
+            o.nextest_ms_per_test
+        ));
+    }
+    if let Some(m) = &r.memory
+        && let (Some(first), Some(last)) = (m.points.first(), m.points.last())
+        && last.max_rss_kib.median > first.max_rss_kib.median * 1.5
+    {
+        notes.push(format!(
+            "Memory: peak RSS grew from {} ({} tests) to {} ({} tests).",
+            kib(first.max_rss_kib.median),
+            first.tests,
+            kib(last.max_rss_kib.median),
+            last.tests
+        ));
+    }
+    notes
+}
+
+/// `2025-01-31 14:05 UTC` from seconds since the epoch.
+fn date(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let (h, m) = ((unix % 86_400) / 3600, (unix % 3600) / 60);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year}-{month:02}-{d:02} {h:02}:{m:02} UTC")
+}
+
+fn settings_line(s: &ServerFacts) -> String {
+    let keys: &[&str] = match s.backend.as_str() {
+        "postgres" => &[
+            "fsync",
+            "synchronous_commit",
+            "full_page_writes",
+            "wal_level",
+            "shared_buffers",
+            "max_wal_size",
+            "checkpoint_timeout",
+        ],
+        "mysql" => &[
+            "innodb_flush_log_at_trx_commit",
+            "sync_binlog",
+            "log_bin",
+            "innodb_doublewrite",
+            "innodb_flush_method",
+            "innodb_buffer_pool_size",
+        ],
+        _ => &[],
+    };
+    let mut parts: Vec<String> = keys
+        .iter()
+        .filter_map(|k| s.settings.get(*k).map(|v| format!("`{k}` = {v}")))
+        .collect();
+    if let Some(why) = s.settings.get("unavailable") {
+        parts.push(format!("settings unavailable: {why}"));
+    }
+    if let Some(disk) = &s.disk {
+        parts.push(format!("data on {disk}"));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("; {}", parts.join(", "))
+}
+
+/// `1 round`, `3 rounds`.
+fn rounds(n: usize) -> String {
+    format!("{n} round{}", if n == 1 { "" } else { "s" })
+}
+
+/// The Markdown section for BENCHMARKS.md (without the markers).
+pub(crate) fn markdown(r: &Results) -> String {
+    let mut md = String::new();
+    let m = &r.machine;
+    let _ = writeln!(
+        md,
+        "<!-- Generated by `cargo xtask bench`; rerun it rather than editing by hand. -->\n\n\
+         ### Run of {} ({} mode, sizes `{}`)\n\n`{}` took {}.\n",
+        date(r.started_unix),
+        r.mode,
+        r.sizes,
+        r.command,
+        secs(r.elapsed_seconds)
+    );
+    let _ = writeln!(md, "| machine | |\n|---|---|");
+    let _ = writeln!(md, "| cores | {} ({}) |", m.cores, m.cpu);
+    let _ = writeln!(md, "| memory | {:.1} GiB |", m.memory_gib);
+    let _ = writeln!(md, "| OS | {}, kernel {} |", m.os, m.kernel);
+    let _ = writeln!(
+        md,
+        "| disk (SQLite files, generated suites) | {} |",
+        m.work_disk
+    );
+    for s in &r.servers {
+        let _ = writeln!(
+            md,
+            "| {} | {} at {}{} |",
+            dialect_name(&s.backend),
+            s.version,
+            s.server,
+            settings_line(s)
+        );
+    }
+
+    let _ = writeln!(md, "\n#### Headline ratios\n");
+    let _ = writeln!(
+        md,
+        "| backend | paraclone, 8 clones at once | vs Django's method | vs replaying the migrations | time of a raw file copy × |\n|---|---:|---:|---:|---:|"
+    );
+    for c in &r.clone {
+        let ours = method(c, &format!("paraclone_{}", c.ratios.databases));
+        let cell =
+            |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("**{}**", times(v)));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            dialect_name(&c.backend),
+            ours.map_or_else(|| "–".to_owned(), |m| m.seconds.seconds()),
+            cell(c.ratios.vs_django),
+            cell(c.ratios.vs_replay),
+            c.ratios.over_floor.map_or_else(|| "–".to_owned(), times)
+        );
+    }
+    if let Some(o) = &r.overhead {
+        let _ = writeln!(
+            md,
+            "\nRunner overhead: paraclone's wall time per no-I/O test is **{}** cargo-nextest's \
+             ({:.2} ms against {:.2} ms; {} tests, {} at a time).",
+            times(o.ratio),
+            o.paraclone_ms_per_test,
+            o.nextest_ms_per_test,
+            o.tests,
+            o.parallel
+        );
+    }
+    if let Some(mem) = &r.memory {
+        let points: Vec<String> = mem
+            .points
+            .iter()
+            .map(|p| format!("{} for {} tests", kib(p.max_rss_kib.median), p.tests))
+            .collect();
+        let _ = writeln!(md, "\nRunner memory (peak RSS): {}.", points.join(", "));
+    }
+
+    let _ = writeln!(md, "\n#### 1. Clone throughput\n");
+    let _ = writeln!(
+        md,
+        "Median of the rounds, (min–max); \"drop\" is the median time to drop the databases \
+         again. Rounds interleave the methods."
+    );
+    for c in &r.clone {
+        let _ = writeln!(
+            md,
+            "\n**{}** ({}), {}, concurrency hint {}. Template: {}.\n",
+            dialect_name(&c.backend),
+            c.version,
+            rounds(c.rounds),
+            c.concurrency_hint,
+            template_line(c)
+        );
+        let _ = writeln!(
+            md,
+            "| method | role | databases | make | drop |\n|---|---|---:|---:|---:|"
+        );
+        for m in &c.methods {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                m.label.replace('|', "\\|"),
+                role_name(m.role),
+                m.databases,
+                m.seconds.seconds(),
+                secs(m.drop_seconds.median)
+            );
+        }
+        let _ = writeln!(md, "\n{}.", headline_sentence(c));
+        for note in &c.notes {
+            let _ = writeln!(md, "\n{note}");
+        }
+    }
+
+    if !r.whole_run.is_empty() {
+        let _ = writeln!(md, "\n#### 2. Whole run\n");
+        let _ = writeln!(
+            md,
+            "The release `paraclone` on the example suite; wall time as measured around the \
+             process, phases from its summary (medians; build overlaps template and clone)."
+        );
+    }
+    for w in &r.whole_run {
+        let _ = writeln!(
+            md,
+            "\n**{}**: {} ({} tests), {}.\n\n| --parallel | wall | speed-up over serial | run phase speed-up | template | clone | build | run | teardown |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            dialect_name(&w.backend),
+            w.suite,
+            w.tests,
+            rounds(w.rounds)
+        );
+        for p in &w.runs {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                p.parallel,
+                p.wall_seconds.seconds(),
+                times(p.speedup),
+                p.run_phase_speedup.map_or_else(|| "–".to_owned(), times),
+                phase_line(&p.phases)
+            );
+        }
+    }
+
+    if let Some(o) = &r.overhead {
+        let _ = writeln!(
+            md,
+            "\n#### 3. Runner overhead\n\nOne generated test binary of {} tests that do no I/O \
+             (a standalone crate generated as `noop-suite` in the output directory), run by \
+             `cargo nextest run --test-threads {}` and by `paraclone test --parallel {}` (one \
+             process per test for both; paraclone also makes an empty SQLite template and its \
+             clones), {}.\n\n\
+             | runner | wall | per test |\n|---|---:|---:|\n\
+             | cargo nextest run ({}) | {} | {:.2} ms |\n| paraclone | {} | {:.2} ms |\n\n\
+             paraclone's phases (medians): template | clone | build | run | teardown = {}.",
+            o.tests,
+            o.parallel,
+            o.parallel,
+            rounds(o.rounds),
+            o.nextest_version,
+            o.nextest_seconds.seconds(),
+            o.nextest_ms_per_test,
+            o.paraclone_seconds.seconds(),
+            o.paraclone_ms_per_test,
+            phase_line(&o.paraclone_phases)
+        );
+    }
+    if let Some(mem) = &r.memory {
+        let _ = writeln!(
+            md,
+            "\n#### 4. Runner memory\n\nkind = \"command\", a static `tests` list, `run = \"true \
+             {{tests}}\"`, batch {}, {} workers, {}. `ru_maxrss` is what `wait4` reports \
+             for the paraclone process (the largest of it, the children it waited for, here `sh` \
+             and `true`, and the few-MiB helper that started it: Linux keeps the size of the \
+             image a process `exec`s from); VmHWM is paraclone's own peak, sampled from /proc \
+             every 5 ms.\n\n\
+             | tests | peak RSS (ru_maxrss) | VmHWM | wall |\n|---:|---:|---:|---:|",
+            mem.batch,
+            mem.parallel,
+            rounds(mem.rounds)
+        );
+        for p in &mem.points {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                p.tests,
+                kib(p.max_rss_kib.median),
+                p.vm_hwm_kib
+                    .as_ref()
+                    .map_or_else(|| "n/a".to_owned(), |s| kib(s.median)),
+                p.wall_seconds.seconds()
+            );
+        }
+    }
+
+    let notes = slower_notes(r);
+    let _ = writeln!(md, "\n#### Where paraclone was slower in this run\n");
+    if notes.is_empty() {
+        let _ = writeln!(md, "Nowhere in this run.");
+    }
+    for n in notes {
+        let _ = writeln!(md, "- {n}");
+    }
+    for e in &r.errors {
+        let _ = writeln!(md, "\n**Not measured**: {}", e.replace('\n', " "));
+    }
+    md
+}

@@ -1,0 +1,210 @@
+//! `cargo xtask bench`: builds the release `paraclone` and its bench
+//! harness (`runner/examples/bench`) with the chosen backends, runs the
+//! harness, and puts its Markdown section into BENCHMARKS.md between the
+//! markers.
+//!
+//! The measuring lives in the harness, which may use the runner's backend
+//! crates; xtask itself stays a small program over `cargo` (anyhow only).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+use super::{Backend, workspace_root};
+
+/// Where the generated section starts and ends in BENCHMARKS.md.
+pub(crate) const BEGIN: &str = "<!-- bench:begin -->";
+pub(crate) const END: &str = "<!-- bench:end -->";
+
+/// `cargo xtask bench [--db …] [--quick] [--rounds N] [--sizes tiny|quick|full]
+/// [--out DIR] [--markdown PATH] [--only SECTIONS]`.
+pub(crate) fn bench(args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    let mut backends = vec![Backend::Sqlite];
+    let mut all = false;
+    let mut quick = false;
+    let mut out = PathBuf::from("target/bench");
+    let mut markdown = None;
+    let mut passed: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| {
+            args.next()
+                .cloned()
+                .with_context(|| format!("{flag} needs a value"))
+        };
+        match arg.as_str() {
+            "--db" => {
+                let db = value("--db")?;
+                all = db == "all";
+                backends = Backend::parse(&db)?;
+            }
+            "--quick" => quick = true,
+            "--out" => out = value("--out")?.into(),
+            "--markdown" => markdown = Some(PathBuf::from(value("--markdown")?)),
+            flag @ ("--rounds" | "--sizes" | "--only") => {
+                let v = value(flag)?;
+                passed.extend([flag.to_owned(), v]);
+            }
+            other => bail!("unknown argument {other:?} for bench\n\n{}", super::USAGE),
+        }
+    }
+    if all {
+        // `all` means every backend that can be benched here.
+        backends.retain(|b| check_built(&root, *b).is_ok());
+    }
+    for backend in &backends {
+        check_built(&root, *backend)?;
+    }
+    let names: Vec<&str> = backends.iter().map(|b| b.name()).collect();
+    let features = names.join(",");
+    super::step(
+        "bench build",
+        &root,
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "--package",
+            "runner",
+            "--bins",
+            "--example",
+            "bench",
+            "--features",
+            &features,
+        ],
+    )?;
+
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| root.join(d))
+        .unwrap_or_else(|| root.join("target"));
+    let harness = target.join("release/examples/bench");
+    let out = root.join(out);
+    let mut command_line = format!("cargo xtask bench --db {}", names.join(","));
+    if quick {
+        command_line.push_str(" --quick");
+    }
+    for p in &passed {
+        command_line.push(' ');
+        command_line.push_str(p);
+    }
+    let mut harness_args: Vec<String> = vec![
+        "--db".into(),
+        features.clone(),
+        "--root".into(),
+        root.display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+        "--paraclone".into(),
+        target.join("release/paraclone").display().to_string(),
+        "--command".into(),
+        command_line,
+    ];
+    if quick {
+        harness_args.push("--quick".into());
+    }
+    harness_args.extend(passed);
+    println!("xtask: bench: {}", harness.display());
+    let status = Command::new(&harness)
+        .args(&harness_args)
+        .current_dir(&root)
+        .status()
+        .with_context(|| format!("could not start {}", harness.display()))?;
+    let partial = match status.code() {
+        Some(0) => false,
+        // Some measurement failed: the others are still worth writing.
+        Some(1) => true,
+        Some(130) => bail!("bench interrupted; every database it made was dropped"),
+        _ => bail!("the bench harness failed ({status})"),
+    };
+
+    // A quick run's numbers never replace a full run's in the committed
+    // BENCHMARKS.md unless asked to.
+    let markdown = markdown.map(|m| root.join(m)).unwrap_or_else(|| {
+        if quick {
+            out.join("BENCHMARKS.md")
+        } else {
+            root.join("BENCHMARKS.md")
+        }
+    });
+    let section = std::fs::read_to_string(out.join("section.md"))
+        .with_context(|| format!("read {}", out.join("section.md").display()))?;
+    splice(&markdown, &section)?;
+    println!(
+        "xtask: bench: results in {} and {}",
+        out.join("results.json").display(),
+        markdown.display()
+    );
+    if partial {
+        bail!("some measurements failed (see ERROR above); the rest were written");
+    }
+    Ok(())
+}
+
+/// Fails clearly for a backend whose cloner or bench support is not there.
+fn check_built(root: &Path, backend: Backend) -> Result<()> {
+    let name = backend.name();
+    let crate_name = backend.crate_name().unwrap_or("?");
+    if !root.join(crate_name).join("src/lib.rs").is_file() {
+        bail!(
+            "the {name} backend is not built yet ({crate_name}/src/lib.rs does not exist); \
+             bench the others with --db sqlite or --db postgres"
+        );
+    }
+    if backend == Backend::Oracle {
+        bail!("the bench does not cover oracle yet (no Oracle server runs on these machines)");
+    }
+    Ok(())
+}
+
+/// Puts `section` between the markers of the Markdown file at `path`,
+/// creating the file, or the markers at its end, if missing.
+fn splice(path: &Path, section: &str) -> Result<()> {
+    let old = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            "# Benchmarks\n\nMeasured by `cargo xtask bench`.\n\n".to_owned()
+        }
+        Err(e) => return Err(e).with_context(|| format!("read {}", path.display())),
+    };
+    let text = splice_text(&old, section);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text).with_context(|| format!("write {}", path.display()))
+}
+
+fn splice_text(old: &str, section: &str) -> String {
+    let block = format!("{BEGIN}\n{}\n{END}", section.trim_end());
+    match (old.find(BEGIN), old.find(END)) {
+        (Some(begin), Some(end)) if begin < end => {
+            format!("{}{block}{}", &old[..begin], &old[end + END.len()..])
+        }
+        _ => format!("{}\n\n{block}\n", old.trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splice_replaces_only_what_is_between_the_markers() {
+        let old = format!("# B\n\nintro\n\n{BEGIN}\nold numbers\n{END}\n\n## Notes\nkept\n");
+        let new = splice_text(&old, "new numbers\n");
+        assert_eq!(
+            new,
+            format!("# B\n\nintro\n\n{BEGIN}\nnew numbers\n{END}\n\n## Notes\nkept\n")
+        );
+        assert_eq!(splice_text(&new, "new numbers\n"), new);
+    }
+
+    #[test]
+    fn splice_appends_markers_where_there_are_none() {
+        assert_eq!(
+            splice_text("# B\n\nintro\n", "numbers"),
+            format!("# B\n\nintro\n\n{BEGIN}\nnumbers\n{END}\n")
+        );
+    }
+}
