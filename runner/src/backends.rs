@@ -245,11 +245,13 @@ fn oracle(
             .parse::<Route>()
             .map_err(|e| bad("strategy", e.to_string()))?,
     };
+    let defaults = OracleOptions::with_url(resolve_url(url.or(settings.url.as_deref())));
     let options = OracleOptions {
         max_concurrency: settings.max_concurrency,
         route,
+        tablespace: settings.tablespace.clone().unwrap_or(defaults.tablespace.clone()),
         terminate_sessions: settings.terminate_sessions.unwrap_or(false),
-        ..OracleOptions::with_url(resolve_url(url.or(settings.url.as_deref())))
+        ..defaults
     };
     let cloner = OracleCloner::new(options).map_err(|source| RunError::Backend {
         alias: None,

@@ -275,8 +275,12 @@ pub struct ServerSettings {
     pub url: Option<String>,
     /// How many clone operations to run at once at most.
     pub max_concurrency: Option<usize>,
-    /// PostgreSQL: `CREATE DATABASE … STRATEGY` (`wal_log`, `file_copy`).
+    /// How clones are made: PostgreSQL's `CREATE DATABASE … STRATEGY`
+    /// (`file_copy`, `wal_log`); Oracle's route (`ddl`, `datapump`).
     pub strategy: Option<String>,
+    /// Oracle: the tablespace clone users get their quota on (default
+    /// `USERS`).
+    pub tablespace: Option<String>,
     /// PostgreSQL: terminate other sessions holding the template.
     pub terminate_sessions: Option<bool>,
 }
