@@ -5,7 +5,9 @@
 use cloner::redact::redact_url;
 use cloner::{ClonerError, Connection};
 
-use crate::plan::names::{login_user, percent_decode, percent_encode};
+use cloner::url::{percent_decode, percent_encode};
+
+use crate::plan::names::login_user;
 
 /// The port Oracle listeners use unless told otherwise.
 pub(crate) const DEFAULT_PORT: u16 = 1521;

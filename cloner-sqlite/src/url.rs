@@ -47,30 +47,9 @@ pub(crate) fn path_from_url(url: &str) -> Result<PathBuf, &'static str> {
     if encoded == ":memory:" {
         return Err("it names an in-memory database, not a file");
     }
-    percent_decode(encoded).map(PathBuf::from)
-}
-
-fn percent_decode(text: &str) -> Result<String, &'static str> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .ok_or("a % is not followed by two hex digits")?;
-            let hex =
-                std::str::from_utf8(hex).map_err(|_| "a % is not followed by two hex digits")?;
-            out.push(
-                u8::from_str_radix(hex, 16).map_err(|_| "a % is not followed by two hex digits")?,
-            );
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "its percent-escapes do not decode to UTF-8")
+    cloner::url::percent_decode(encoded)
+        .map(PathBuf::from)
+        .ok_or("its percent-escapes are malformed or do not decode to UTF-8")
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod conformance;
 pub mod naming;
 pub mod quote;
 pub mod redact;
+pub mod url;
 
 pub use connection::Connection;
 pub use error::{BoxError, ClonerError};

@@ -114,40 +114,6 @@ pub(crate) fn link_name(template: &str, clone: &str) -> String {
     format!("PARACLONE_{hex}")
 }
 
-/// Percent-encodes every byte except RFC 3986's unreserved characters, so
-/// that a user name (quotes, spaces, non-ASCII) or a password is one URL
-/// component that every URL parser decodes back.
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Decodes `%XX` sequences; `None` when one is malformed or the result is
-/// not UTF-8.
-pub(crate) fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use cloner::naming::{Role, RunId, database_name, parse_name, run_prefix};
@@ -245,7 +211,11 @@ mod tests {
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
         assert!(a.chars().any(|c| c.is_ascii_lowercase()));
         assert!(a.chars().any(|c| c.is_ascii_digit()));
-        assert_eq!(percent_encode(&a), a, "a password never needs encoding");
+        assert_eq!(
+            cloner::url::percent_encode(&a),
+            a,
+            "a password never needs encoding"
+        );
     }
 
     #[test]
@@ -259,15 +229,5 @@ mod tests {
             a.chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         );
-    }
-
-    #[test]
-    fn percent_encoding_round_trips() {
-        let user = "\"o'neil shop café_pcabc_w1\"";
-        let encoded = percent_encode(user);
-        assert_eq!(encoded, "%22o%27neil%20shop%20caf%C3%A9_pcabc_w1%22");
-        assert_eq!(percent_decode(&encoded).as_deref(), Some(user));
-        assert_eq!(percent_decode("a%2"), None);
-        assert_eq!(percent_decode("p%40ss"), Some("p@ss".to_owned()));
     }
 }
