@@ -119,15 +119,15 @@ mod tests {
         );
         assert_eq!(
             path_from_url("sqlite:///a%2"),
-            Err("a % is not followed by two hex digits")
+            Err("its percent-escapes are malformed or do not decode to UTF-8")
         );
         assert_eq!(
             path_from_url("sqlite:///a%zz"),
-            Err("a % is not followed by two hex digits")
+            Err("its percent-escapes are malformed or do not decode to UTF-8")
         );
         assert_eq!(
             path_from_url("sqlite:///a%ff"),
-            Err("its percent-escapes do not decode to UTF-8")
+            Err("its percent-escapes are malformed or do not decode to UTF-8")
         );
     }
 }
