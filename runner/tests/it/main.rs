@@ -10,6 +10,8 @@ mod command;
 mod example;
 mod faults;
 mod ledger;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod python;

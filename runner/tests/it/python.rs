@@ -282,3 +282,62 @@ fn django_and_pytest_on_postgres_give_what_their_runners_give() {
     assert_eq!(ids(run.tests_with("PASS")), passed, "{}", run.stdout);
     assert_eq!(ids(run.tests_with("FAIL")), failed, "{}", run.stdout);
 }
+
+#[cfg(feature = "mysql")]
+#[test]
+fn django_and_pytest_on_mariadb_give_what_their_runners_give() {
+    let server = "mysql://root@127.0.0.1:3306";
+    let (passed, failed) =
+        django_reference(&[("DATABASE_URL", &format!("{server}/library_reference"))]);
+    let project = example("django_library", "");
+    let run = paraclone(&project, &["--db", "mysql", "--parallel", "4"]);
+    assert_eq!(ids(run.tests_with("PASS")), passed, "{}", run.stdout);
+    assert_eq!(ids(run.tests_with("FAIL")), failed, "{}", run.stdout);
+
+    let mariadb = |sql: &str| {
+        let out = Command::new("mariadb")
+            .args(["-h", "127.0.0.1", "-u", "root", "-e", sql])
+            .output()
+            .expect("mariadb runs");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    mariadb("DROP DATABASE IF EXISTS inventory_reference; CREATE DATABASE inventory_reference");
+    let dir = workspace_root().join("examples/pytest_inventory/migrations/mysql");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("migrations")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    for f in files {
+        let sql = std::fs::read_to_string(&f).expect("migration");
+        let out = Command::new("mariadb")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-u",
+                "root",
+                "inventory_reference",
+                "-e",
+                &sql,
+            ])
+            .output()
+            .expect("mariadb runs");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (passed, failed) =
+        pytest_reference(&[("DATABASE_URL", &format!("{server}/inventory_reference"))]);
+    mariadb("DROP DATABASE IF EXISTS inventory_reference");
+    let project = example("pytest_inventory", "");
+    let run = paraclone(&project, &["--db", "mysql", "--parallel", "4"]);
+    assert_eq!(ids(run.tests_with("PASS")), passed, "{}", run.stdout);
+    assert_eq!(ids(run.tests_with("FAIL")), failed, "{}", run.stdout);
+}

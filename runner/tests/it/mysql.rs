@@ -1,0 +1,110 @@
+//! The runner on a real MariaDB/MySQL server (built with `--features mysql`).
+//!
+//! The server is the one `ci/services.sh mysql` starts (127.0.0.1:3306,
+//! root, empty password) or `PARACLONE_MYSQL_URL`.
+
+use std::process::Command;
+
+use crate::{Project, Run};
+
+/// Databases on the server whose name contains `pattern`, through the
+/// `mariadb` client.
+pub(crate) fn databases_like(pattern: &str) -> Vec<String> {
+    let out = Command::new("mariadb")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-P",
+            "3306",
+            "-u",
+            "root",
+            "-N",
+            "-e",
+            "SHOW DATABASES",
+        ])
+        .output()
+        .expect("the mariadb client runs");
+    assert!(
+        out.status.success(),
+        "mariadb failed (is MariaDB up? ci/services.sh mysql): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(pattern))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn run_id(run: &Run) -> String {
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Starting run "))
+        .expect("a Starting line");
+    line.split_whitespace()
+        .nth(2)
+        .expect("the run id")
+        .to_owned()
+}
+
+#[test]
+fn eight_workers_get_eight_clones_on_the_server_and_none_is_left() {
+    let project = Project::example("");
+    let run = project.run(&["--db", "mysql", "--parallel", "8"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("8 clones made for 8 workers; 9 databases dropped"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.tests_with("PASS").len() >= 60, "{}", run.stdout);
+    let id = run_id(&run);
+    assert_eq!(
+        databases_like(&id),
+        Vec::<String>::new(),
+        "databases of run {id} left on the server"
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_one_clear_error_naming_what_to_do() {
+    let project =
+        Project::example("[backends.mysql]\nurl = \"mysql://root:hunter2@127.0.0.1:1\"\n");
+    let run = project.run(&["--db", "mysql"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("could not connect to mysql://root:***@127.0.0.1:1"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"),
+        "password printed"
+    );
+}
+
+#[test]
+fn every_phase_and_signal_leaves_nothing_on_the_server() {
+    crate::faults::every_phase_and_signal("mysql", |_, id| databases_like(id));
+}
+
+#[test]
+fn sharing_one_database_shows_what_isolation_prevents_on_the_server_too() {
+    let project = Project::example("");
+    let shared = project.run(&[
+        "--db",
+        "mysql",
+        "--parallel",
+        "4",
+        "--share-database",
+        "overlap::",
+    ]);
+    shared.assert_code(1);
+    let isolated = project.run(&["--db", "mysql", "--parallel", "4", "overlap::"]);
+    isolated.assert_code(0);
+    assert_eq!(isolated.tests_with("PASS").len(), 4);
+}
