@@ -17,8 +17,8 @@ use super::{Backend, workspace_root};
 pub(crate) const BEGIN: &str = "<!-- bench:begin -->";
 pub(crate) const END: &str = "<!-- bench:end -->";
 
-/// `cargo xtask bench [--db …] [--quick] [--rounds N] [--sizes tiny|quick|full]
-/// [--out DIR] [--markdown PATH] [--only SECTIONS]`.
+/// `cargo xtask bench [--db sqlite|postgres|mysql|all|LIST] [--quick] [--rounds N] [--sizes tiny|quick|full]
+/// [--out DIR] [--markdown PATH] [--only SECTIONS] [--debug]`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let mut backends = vec![Backend::Sqlite];
@@ -26,6 +26,10 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let mut quick = false;
     let mut out = PathBuf::from("target/bench");
     let mut markdown = None;
+    // `--debug` builds the harness without optimisation: its figures mean
+    // nothing, but the smoke test then reuses the debug build CI has made
+    // already instead of compiling everything again in release.
+    let mut profile = "release";
     let mut passed: Vec<String> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -36,11 +40,20 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         };
         match arg.as_str() {
             "--db" => {
+                // One backend, `all`, or a comma-separated list.
                 let db = value("--db")?;
                 all = db == "all";
-                backends = Backend::parse(&db)?;
+                backends.clear();
+                for one in db.split(',') {
+                    for b in Backend::parse(one.trim())? {
+                        if !backends.contains(&b) {
+                            backends.push(b);
+                        }
+                    }
+                }
             }
             "--quick" => quick = true,
+            "--debug" => profile = "debug",
             "--out" => out = value("--out")?.into(),
             "--markdown" => markdown = Some(PathBuf::from(value("--markdown")?)),
             flag @ ("--rounds" | "--sizes" | "--only") => {
@@ -65,7 +78,11 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         "cargo",
         &[
             "build",
-            "--release",
+            if profile == "release" {
+                "--release"
+            } else {
+                "--quiet"
+            },
             "--package",
             "runner",
             "--bins",
@@ -79,7 +96,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(|d| root.join(d))
         .unwrap_or_else(|| root.join("target"));
-    let harness = target.join("release/examples/bench");
+    let harness = target.join(profile).join("examples/bench");
     let out = root.join(out);
     let mut command_line = format!("cargo xtask bench --db {}", names.join(","));
     if quick {
@@ -97,7 +114,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         "--out".into(),
         out.display().to_string(),
         "--paraclone".into(),
-        target.join("release/paraclone").display().to_string(),
+        target.join(profile).join("paraclone").display().to_string(),
         "--command".into(),
         command_line,
     ];

@@ -18,7 +18,7 @@ fn smoke_bench_measures_every_section() {
     let db = backends.join(",");
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args([
-            "bench", "--db", &db, "--quick", "--rounds", "1", "--sizes", "tiny",
+            "bench", "--db", &db, "--quick", "--rounds", "1", "--sizes", "tiny", "--debug",
         ])
         .arg("--out")
         .arg(&out)

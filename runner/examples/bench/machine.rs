@@ -68,9 +68,9 @@ pub(crate) fn disk(path: &Path) -> String {
         .ok()
         .map(|r| {
             if r.trim() == "1" {
-                ", rotational"
+                ", reports rotational"
             } else {
-                ", non-rotational"
+                ", reports non-rotational"
             }
         })
         .unwrap_or_default();

@@ -256,9 +256,9 @@ fn slower_notes(r: &Results) -> Vec<String> {
             let target = allowed(c, cores);
             if ratio < 1.0 {
                 notes.push(format!(
-                    "{name}: paraclone's {} clones were **slower** than Django's method ({}).",
+                    "{name}: paraclone's {} clones were **{}** than Django's method.",
                     c.ratios.databases,
-                    times(ratio)
+                    faster(ratio)
                 ));
             } else if ratio < target as f64 {
                 notes.push(format!(
@@ -285,8 +285,8 @@ fn slower_notes(r: &Results) -> Vec<String> {
             let per_clone = django.seconds.median / django.databases as f64;
             if one.seconds.median > per_clone * 1.1 {
                 notes.push(format!(
-                    "{name}: a single clone takes {} with paraclone against {} per clone in \
-                     Django's loop: the default method is chosen for many clones at once.",
+                    "{name}: a single clone took {} with paraclone against {} per clone in \
+                     Django's loop.",
                     secs(one.seconds.median),
                     secs(per_clone)
                 ));
@@ -311,19 +311,21 @@ fn slower_notes(r: &Results) -> Vec<String> {
                     .run_phase_speedup
                     .map(|r| format!(" (the run phase alone: {})", faster(r)))
                     .unwrap_or_default();
-                let setup: f64 = ["template", "clone", "build", "teardown"]
-                    .iter()
-                    .filter_map(|k| p.phases.get(*k).map(|s| s.median))
-                    .sum();
+                let wall = p.wall_seconds.median;
+                let outside_run = p.phases.get("run").map(|run| wall - run.median);
                 notes.push(format!(
                     "Whole run on {}: --parallel {} was {} than serial{run_phase}; the bound on \
-                     {cores} cores is {}. Template, clone, build and teardown took {} of its {}.",
+                     {cores} cores is {}.{}",
                     dialect_name(&w.backend),
                     p.parallel,
                     faster(p.speedup),
                     times(ideal),
-                    secs(setup),
-                    secs(p.wall_seconds.median)
+                    outside_run.map_or_else(String::new, |o| format!(
+                        " Of its {}, {} were spent outside the run phase (template, clone, \
+                         build, teardown).",
+                        secs(wall),
+                        secs(o)
+                    ))
                 ));
             }
         }
@@ -450,15 +452,27 @@ pub(crate) fn markdown(r: &Results) -> String {
     let _ = writeln!(md, "\n#### Headline ratios\n");
     let _ = writeln!(
         md,
-        "| backend | paraclone, 8 clones at once | vs Django's method | vs replaying the migrations | time of a raw file copy × |\n|---|---:|---:|---:|---:|"
+        "| backend | paraclone, 8 clones at once | vs Django's method | vs replaying the migrations | time of a raw file copy × | design target vs Django |\n|---|---:|---:|---:|---:|---|"
     );
     for c in &r.clone {
         let ours = method(c, &format!("paraclone_{}", c.ratios.databases));
         let cell =
-            |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("**{}**", times(v)));
+            |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("**{}**", faster(v)));
+        let target = allowed(c, r.machine.cores);
+        let verdict = c.ratios.vs_django.map_or_else(
+            || "–".to_owned(),
+            |v| {
+                format!(
+                    "{} (≥ {target}×: concurrency hint {}, {} cores)",
+                    if v >= target as f64 { "met" } else { "missed" },
+                    c.concurrency_hint,
+                    r.machine.cores
+                )
+            },
+        );
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {verdict} |",
             dialect_name(&c.backend),
             ours.map_or_else(|| "–".to_owned(), |m| m.seconds.seconds()),
             cell(c.ratios.vs_django),
