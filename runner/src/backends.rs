@@ -249,7 +249,10 @@ fn oracle(
     let options = OracleOptions {
         max_concurrency: settings.max_concurrency,
         route,
-        tablespace: settings.tablespace.clone().unwrap_or(defaults.tablespace.clone()),
+        tablespace: settings
+            .tablespace
+            .clone()
+            .unwrap_or(defaults.tablespace.clone()),
         terminate_sessions: settings.terminate_sessions.unwrap_or(false),
         ..defaults
     };

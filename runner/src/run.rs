@@ -516,8 +516,9 @@ async fn run_tests(
 
 /// The next work for a free slot: the next group, and, where processes are
 /// dear to start (`pack` is the most tests one process may run), more whole
-/// groups after it, up to a share of what is left that keeps every slot
-/// busy until the end (a quarter of an even share per worker).
+/// groups after it, up to an even share per worker of what is left
+/// (guided self-scheduling: early takes are large, so few processes start;
+/// later ones shrink, so the slots finish together).
 fn take_work(
     queue: &mut VecDeque<&adapter::Group>,
     pack: Option<usize>,
@@ -527,7 +528,7 @@ fn take_work(
     let mut work = first.clone();
     let Some(limit) = pack else { return Some(work) };
     let remaining: usize = queue.iter().map(|g| g.tests.len()).sum::<usize>() + work.tests.len();
-    let target = remaining.div_ceil(workers * 4).min(limit);
+    let target = remaining.div_ceil(workers).min(limit);
     while let Some(next) = queue.front() {
         if next.binary != work.binary || work.tests.len() + next.tests.len() > target {
             break;
@@ -641,9 +642,11 @@ mod tests {
             })
             .collect();
         let mut queue: VecDeque<&adapter::Group> = groups.iter().collect();
-        // 48 tests, 2 workers: a quarter of an even share is 6 tests.
+        // 48 tests, 2 workers: an even share is 24 tests, then 12 of the
+        // 24 left, and so on.
         let first = take_work(&mut queue, Some(100), 2).unwrap();
-        assert_eq!(first.tests.len(), 6);
+        assert_eq!(first.tests.len(), 24);
+        assert_eq!(take_work(&mut queue, Some(100), 2).unwrap().tests.len(), 12);
         assert_eq!(first.tests[3].name, "g1.t0", "whole groups, in order");
         let mut unpacked: VecDeque<&adapter::Group> = groups.iter().collect();
         assert_eq!(take_work(&mut unpacked, None, 2).unwrap().tests.len(), 3);
