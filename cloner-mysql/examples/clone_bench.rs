@@ -202,7 +202,10 @@ async fn main() {
         for c in &clones {
             django_clone(&opts, &template, c);
         }
-        results.push((format!("Django: mysqldump | mysql, {n} clone(s) in a row"), started.elapsed()));
+        results.push((
+            format!("Django: mysqldump | mysql, {n} clone(s) in a row"),
+            started.elapsed(),
+        ));
         clones
     };
     let timed = |label: String, cloner: MysqlCloner, n: u32| {
@@ -210,7 +213,10 @@ async fn main() {
         async move {
             // Learns the server's limits, as the runner does first.
             cloner.server_version().await.expect("the server answers");
-            let label = format!("{label} [{} at a time]", cloner.concurrency_hint().min(n as usize));
+            let label = format!(
+                "{label} [{} at a time]",
+                cloner.concurrency_hint().min(n as usize)
+            );
             let clones: Vec<String> = (1..=n).map(|w| name(Role::Worker(w))).collect();
             let started = Instant::now();
             let made = futures_util::future::join_all(
@@ -242,18 +248,35 @@ async fn main() {
     for _ in 0..args.reps {
         for n in [1u32, 4, 8] {
             settle(&url).await;
-            results.push(timed(format!("paraclone, {n} clone(s) at once"), options(None, None), n).await);
+            results.push(
+                timed(
+                    format!("paraclone, {n} clone(s) at once"),
+                    options(None, None),
+                    n,
+                )
+                .await,
+            );
         }
         for p in &args.parallelism {
             settle(&url).await;
             results.push(
-                timed(format!("paraclone, 8 clones, table_parallelism {p}"), options(Some(*p), None), 8).await,
+                timed(
+                    format!("paraclone, 8 clones, table_parallelism {p}"),
+                    options(Some(*p), None),
+                    8,
+                )
+                .await,
             );
         }
         for c in &args.concurrency {
             settle(&url).await;
             results.push(
-                timed(format!("paraclone, 8 clones, max_concurrency {c}"), options(None, Some(*c)), 8).await,
+                timed(
+                    format!("paraclone, 8 clones, max_concurrency {c}"),
+                    options(None, Some(*c)),
+                    8,
+                )
+                .await,
             );
         }
     }
@@ -265,19 +288,30 @@ async fn main() {
             .clone_to(&template, &cloner, &clone)
             .await
             .expect("a streamed clone");
-        results.push(("paraclone clone_to (rows through the client), 1 clone".to_owned(), started.elapsed()));
+        results.push((
+            "paraclone clone_to (rows through the client), 1 clone".to_owned(),
+            started.elapsed(),
+        ));
         cloner.drop_database(&clone).await.expect("drop");
     }
     settle(&url).await;
     for c in django(8, &mut results) {
         cloner.drop_database(&c).await.expect("drop");
     }
-    cloner.drop_database(&template).await.expect("drop the template");
+    cloner
+        .drop_database(&template)
+        .await
+        .expect("drop the template");
     println!();
     for (what, took) in &results {
         println!("{what:<62} {:>9}", secs(*took));
     }
-    let best = |label: &str| results.iter().find(|(w, _)| w.starts_with(label)).map(|(_, t)| *t);
+    let best = |label: &str| {
+        results
+            .iter()
+            .find(|(w, _)| w.starts_with(label))
+            .map(|(_, t)| *t)
+    };
     if let (Some(ours), Some(django)) = (
         best("paraclone, 8 clone(s)"),
         best("Django: mysqldump | mysql, 8"),

@@ -52,11 +52,16 @@ impl ObjectError {
         privilege: &'static str,
         source: impl Into<BoxError>,
     ) -> ObjectError {
+        let source: BoxError = source.into();
+        let source = match source.downcast::<mysql_async::Error>() {
+            Ok(error) => innermost(*error),
+            Err(other) => other,
+        };
         ObjectError {
             object: object.into(),
             privilege,
             denied: false,
-            source: source.into(),
+            source,
         }
     }
 
@@ -75,8 +80,8 @@ impl ObjectError {
     /// The server's error code, if the server refused the statement.
     pub(crate) fn code(&self) -> Option<u16> {
         self.source
-            .downcast_ref::<mysql_async::Error>()
-            .and_then(code)
+            .downcast_ref::<mysql_async::ServerError>()
+            .map(|e| e.code)
     }
 
     /// The privilege the login lacks, if that is why it failed.
@@ -84,8 +89,8 @@ impl ObjectError {
         if self.denied {
             return Some(self.privilege.to_owned());
         }
-        let error = self.source.downcast_ref::<mysql_async::Error>()?;
-        missing_privilege(error, self.privilege)
+        let error = self.source.downcast_ref::<mysql_async::ServerError>()?;
+        server_missing_privilege(error, self.privilege)
     }
 }
 
@@ -128,13 +133,28 @@ pub(crate) fn code(error: &mysql_async::Error) -> Option<u16> {
     }
 }
 
+/// The client's error without the wrappers whose messages only repeat
+/// their source's ("Server error: `ERROR 1142 …'", "Input/output error:
+/// …"): the server's error or the I/O error itself.
+pub(crate) fn innermost(error: mysql_async::Error) -> BoxError {
+    match error {
+        mysql_async::Error::Server(e) => Box::new(e),
+        mysql_async::Error::Io(mysql_async::IoError::Io(e)) => Box::new(e),
+        other => Box::new(other),
+    }
+}
+
 /// The privilege the login lacks, if `error` says one is missing.
 /// `fallback` names it when the server's message does not
 /// (`ER_DBACCESS_DENIED_ERROR`: "Access denied for user … to database …").
 pub(crate) fn missing_privilege(error: &mysql_async::Error, fallback: &str) -> Option<String> {
-    let mysql_async::Error::Server(e) = error else {
-        return None;
-    };
+    match error {
+        mysql_async::Error::Server(e) => server_missing_privilege(e, fallback),
+        _ => None,
+    }
+}
+
+fn server_missing_privilege(e: &mysql_async::ServerError, fallback: &str) -> Option<String> {
     match e.code {
         DBACCESS_DENIED => Some(fallback.to_owned()),
         TABLEACCESS_DENIED | COLUMNACCESS_DENIED | PROCACCESS_DENIED => Some(

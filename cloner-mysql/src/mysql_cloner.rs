@@ -297,7 +297,7 @@ impl MysqlCloner {
         ClonerError::Migration {
             migration: migration.name.clone(),
             database: database.to_owned(),
-            source: Box::new(error),
+            source: crate::errors::innermost(error),
         }
     }
 

@@ -135,10 +135,10 @@ impl Server {
                              paraclone.toml, or PARACLONE_MYSQL_URL); the password goes \
                              percent-encoded between `:` and `@`"
                         )),
-                        source: Box::new(e),
+                        source: crate::errors::innermost(e),
                     });
                 }
-                Box::new(e)
+                crate::errors::innermost(e)
             }
             Err(_) => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()).into(),
         };

@@ -3,9 +3,12 @@
 
 use cloner::Cloner as _;
 
-use crate::support::{MysqlProbe, Names, chain, cloner, execute, migrations, query, template, with_cleanup};
+use crate::support::{
+    MysqlProbe, Names, chain, cloner, execute, migrations, query, template, with_cleanup,
+};
 
-const TABLE: &str = "CREATE TABLE first (id INT NOT NULL PRIMARY KEY); INSERT INTO first VALUES (1);";
+const TABLE: &str =
+    "CREATE TABLE first (id INT NOT NULL PRIMARY KEY); INSERT INTO first VALUES (1);";
 
 async fn tables(probe: &MysqlProbe, database: &str) -> Vec<String> {
     query(probe, database, "SHOW TABLES")
@@ -38,7 +41,12 @@ async fn a_changed_template_is_read_again_after_sealing_or_recreating() {
 
         // A setup command changes the template; sealing makes the cloner
         // read it again.
-        execute(&probe, &tpl, "CREATE TABLE second (id INT NOT NULL PRIMARY KEY)").await;
+        execute(
+            &probe,
+            &tpl,
+            "CREATE TABLE second (id INT NOT NULL PRIMARY KEY)",
+        )
+        .await;
         cloner.seal_template(&tpl).await.expect("seal");
         let second = clone(2).await;
         assert_eq!(tables(&probe, &second).await, ["first", "second"]);
@@ -48,7 +56,10 @@ async fn a_changed_template_is_read_again_after_sealing_or_recreating() {
         template(
             &cloner,
             &tpl,
-            &migrations(&[("0001.sql", "CREATE TABLE other (id INT NOT NULL PRIMARY KEY)")]),
+            &migrations(&[(
+                "0001.sql",
+                "CREATE TABLE other (id INT NOT NULL PRIMARY KEY)",
+            )]),
         )
         .await;
         let third = clone(3).await;
