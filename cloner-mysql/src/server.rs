@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use cloner::redact::redact_url;
+use cloner::url::percent_encode;
 use cloner::{ClonerError, Connection};
 use mysql_async::{Conn, Opts, OptsBuilder};
 
@@ -181,33 +182,9 @@ impl Server {
     }
 }
 
-/// Percent-encodes every byte except RFC 3986's unreserved characters, so
-/// that any database name (quotes, spaces, `/`, `?`, `#`, non-ASCII) is one
-/// path segment that every URL parser decodes back to the name.
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_one_encoded_path_segment() {
-        assert_eq!(percent_encode("shop_pc1_w1"), "shop_pc1_w1");
-        assert_eq!(
-            percent_encode("o'neil \"shop\" café/x?#%"),
-            "o%27neil%20%22shop%22%20caf%C3%A9%2Fx%3F%23%25"
-        );
-    }
 
     #[test]
     fn worker_urls_keep_the_login_and_replace_the_database() {
