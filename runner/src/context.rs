@@ -52,7 +52,8 @@ impl Context {
     /// phase: with `PARACLONE_PAUSE_AT=<point>` and
     /// `PARACLONE_PAUSE_FILE=<path>` set, the run creates the file and
     /// waits here until it is asked to stop (or a minute has passed), so a
-    /// test can send a signal at exactly this point. Otherwise a no-op.
+    /// test can act at exactly this point; removing the file lets the run
+    /// go on. Otherwise a no-op.
     pub(crate) async fn checkpoint(&self, point: &str) {
         let Some((at, file)) = &self.pause else {
             return;
@@ -61,8 +62,14 @@ impl Context {
             return;
         }
         let _ = std::fs::write(file, point);
+        let removed = async {
+            while file.exists() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
         tokio::select! {
             () = self.soft_stop.cancelled() => {}
+            () = removed => {}
             () = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
     }

@@ -207,8 +207,11 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
     let stats = Runner::new(options).execute(|event| reporter.report(&event))?;
     Ok(match stats.cancelled {
         Some(CancelReason::Signal | CancelReason::SecondSignal) => exit_code::INTERRUPTED,
+        // Databases left on a server outweigh test failures: the server (or
+        // the network) failed, and the test results may say nothing.
+        _ if !stats.left_behind.is_empty() => exit_code::COULD_NOT_RUN,
         _ if stats.failed > 0 => exit_code::TESTS_FAILED,
-        _ if !stats.left_behind.is_empty() || stats.selected == 0 => exit_code::COULD_NOT_RUN,
+        _ if stats.selected == 0 => exit_code::COULD_NOT_RUN,
         _ => exit_code::SUCCESS,
     })
 }

@@ -376,7 +376,8 @@ impl Reporter {
         for l in &s.left_behind {
             let _ = writeln!(
                 text,
-                "{:>12} could not drop {} ({}): {}",
+                "{:>12} could not drop {} ({}): {}; it stays in the ledger, \
+                 `paraclone clean` drops it once the server answers",
                 "WARNING", l.name, l.alias, l.reason
             );
         }

@@ -185,3 +185,115 @@ fn a_killed_run_leaves_databases_that_clean_drops_and_nothing_else() {
     assert_eq!(databases_like(stranger), [stranger]);
     psql(&format!("DROP DATABASE \"{stranger}\""));
 }
+
+/// A TCP relay in front of the server that can be cut, as a network or a
+/// server going away would cut it, and restored on the same port.
+struct Relay {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    fn start(port: u16, to: &str) -> Relay {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the relay");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("address").port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let to = to.to_owned();
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut open: Vec<std::net::TcpStream> = Vec::new();
+            while !flag.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).expect("blocking");
+                        let server = std::net::TcpStream::connect(&to).expect("reach the server");
+                        for (mut from, mut into) in [
+                            (
+                                client.try_clone().expect("clone"),
+                                server.try_clone().expect("clone"),
+                            ),
+                            (
+                                server.try_clone().expect("clone"),
+                                client.try_clone().expect("clone"),
+                            ),
+                        ] {
+                            std::thread::spawn(move || {
+                                let _ = std::io::copy(&mut from, &mut into);
+                                let _ = into.shutdown(std::net::Shutdown::Both);
+                            });
+                        }
+                        open.extend([client, server]);
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            }
+            for stream in open {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
+        });
+        Relay {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn cut(mut self) -> u16 {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().expect("relay thread");
+        }
+        self.port
+    }
+}
+
+#[test]
+fn a_server_gone_mid_run_fails_clearly_and_the_next_clean_drops_what_it_left() {
+    let relay = Relay::start(0, "127.0.0.1:5432");
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", relay.port);
+    let project = Project::example(&format!("[backends.postgres]\nurl = \"{url}\"\n"));
+    let pause = project.dir.path().join("paused");
+    let child = project
+        .command(&["--db", "postgres", "--parallel", "2", "customers::"])
+        .env("PARACLONE_PAUSE_AT", "run")
+        .env("PARACLONE_PAUSE_FILE", &pause)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("paraclone starts");
+    let started = std::time::Instant::now();
+    while !pause.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "the run never reached its tests"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The server goes away with the clones made and the tests about to run.
+    let port = relay.cut();
+    std::fs::remove_file(&pause).expect("let the run go on");
+    let run = Run::from(child.wait_with_output().expect("paraclone ends"));
+    run.assert_code(2);
+    let id = run_id(&run);
+    assert!(run.stdout.contains("could not drop"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("it stays in the ledger, `paraclone clean` drops it once the server answers"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        databases_like(&id).len(),
+        3,
+        "template and two clones stay on the server"
+    );
+
+    // The server is back: a clean drops exactly what the run left.
+    let relay = Relay::start(port, "127.0.0.1:5432");
+    paraclone_clean(&project, &[]).assert_code(0);
+    assert_eq!(databases_like(&id), Vec::<String>::new());
+    relay.cut();
+}
