@@ -153,10 +153,17 @@ fn clean_drops_what_a_killed_run_left_and_nothing_else() {
 
 #[test]
 fn two_runs_at_once_neither_collide_nor_sweep_each_other() {
+    two_runs_at_once("sqlite", |_| Vec::new());
+}
+
+/// Two runs of one project on one server at the same time: both pass,
+/// neither sweeps the other, nothing is left (`leftovers` lists what a run
+/// id has left on the server).
+pub(crate) fn two_runs_at_once(backend: &str, leftovers: impl Fn(&str) -> Vec<String>) {
     let project = Project::example("");
     let spawn = || {
         project
-            .command(&["--parallel", "4", "overlap::"])
+            .command(&["--db", backend, "--parallel", "4", "overlap::"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -173,6 +180,17 @@ fn two_runs_at_once_neither_collide_nor_sweep_each_other() {
                 .contains("4 clones made for 4 workers; 5 databases dropped"),
             "{}",
             run.stdout
+        );
+        let id = run
+            .stdout
+            .split_whitespace()
+            .skip_while(|w| *w != "run")
+            .nth(1)
+            .expect("the run id");
+        assert_eq!(
+            leftovers(id),
+            Vec::<String>::new(),
+            "run {id} left databases"
         );
     }
     assert_eq!(project.database_files(), Vec::<String>::new());

@@ -108,3 +108,8 @@ fn sharing_one_database_shows_what_isolation_prevents_on_the_server_too() {
     isolated.assert_code(0);
     assert_eq!(isolated.tests_with("PASS").len(), 4);
 }
+
+#[test]
+fn two_runs_at_once_on_one_server_neither_collide_nor_sweep_each_other() {
+    crate::ledger::two_runs_at_once("mysql", databases_like);
+}

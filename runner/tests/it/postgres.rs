@@ -297,3 +297,8 @@ fn a_server_gone_mid_run_fails_clearly_and_the_next_clean_drops_what_it_left() {
     assert_eq!(databases_like(&id), Vec::<String>::new());
     relay.cut();
 }
+
+#[test]
+fn two_runs_at_once_on_one_server_neither_collide_nor_sweep_each_other() {
+    crate::ledger::two_runs_at_once("postgres", databases_like);
+}
