@@ -159,7 +159,7 @@ pub struct RunStats {
     pub passed: usize,
     /// Failed, crashed, timed out or could not be started.
     pub failed: usize,
-    /// Marked `#[ignore]` in the suite, not run.
+    /// Marked with the ignore attribute in the suite, not run.
     pub ignored: usize,
     /// Not matched by the filters.
     pub filtered_out: usize,

@@ -193,7 +193,7 @@ fn package_name(package_id: &str) -> String {
     }
 }
 
-/// Lists `binary`'s tests: all of them, and those marked `#[ignore]`.
+/// Lists `binary`'s tests: all of them, and those its ignore attribute marks.
 async fn list(
     binary: &TestBinary,
     limits: &Limits,

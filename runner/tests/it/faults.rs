@@ -59,18 +59,6 @@ fn wait_for(file: &Path, child: &std::process::Child) {
     }
 }
 
-fn run_id(run: &Run) -> String {
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("Starting run "))
-        .unwrap_or_else(|| panic!("no Starting line:\n{}", run.stdout));
-    line.split_whitespace()
-        .nth(2)
-        .expect("the run id")
-        .to_owned()
-}
-
 /// For every phase and both signals: exit code 130, nothing left.
 pub(crate) fn every_phase_and_signal(
     backend: &str,
@@ -81,7 +69,7 @@ pub(crate) fn every_phase_and_signal(
     for phase in PHASES {
         for signal in [Signal::SIGINT, Signal::SIGTERM] {
             let run = interrupt(&project, backend, phase, signal);
-            let id = run_id(&run);
+            let id = run.run_id();
             let databases = leftovers(&project, &id);
             let processes = processes_of_run(&id);
             table.push(format!(
@@ -122,4 +110,50 @@ fn sqlite_every_phase_and_signal_leaves_nothing() {
             .filter(|f| f.contains(id))
             .collect()
     });
+}
+
+/// `--parallel 8` on a server backend: 8 clones made, all 9 databases
+/// dropped, none of the run's left on the server.
+pub(crate) fn eight_clones_and_none_left(backend: &str, leftovers: impl Fn(&str) -> Vec<String>) {
+    let project = Project::example("");
+    let run = project.run(&["--db", backend, "--parallel", "8"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("8 clones made for 8 workers; 9 databases dropped"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.tests_with("PASS").len() >= 60, "{}", run.stdout);
+    let id = run.run_id();
+    assert_eq!(
+        leftovers(&id),
+        Vec::<String>::new(),
+        "databases of run {id} left on the server"
+    );
+}
+
+/// A server backend whose server does not answer: exit 2, one message
+/// naming the server (password masked) with a hint, the password nowhere.
+pub(crate) fn unreachable_server_is_one_clear_error(
+    backend: &str,
+    url_with_password: &str,
+    shown: &str,
+) {
+    let project = Project::example(&format!(
+        "[backends.{backend}]\nurl = \"{url_with_password}\"\n"
+    ));
+    let run = project.run(&["--db", backend]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains(&format!("could not connect to {shown}")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"),
+        "password printed"
+    );
 }

@@ -131,6 +131,19 @@ impl Run {
             .collect()
     }
 
+    /// The run's id, from its `Starting run <id> …` line.
+    pub(crate) fn run_id(&self) -> String {
+        let line = self
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("Starting run "))
+            .unwrap_or_else(|| panic!("no Starting line:\n{}", self.stdout));
+        line.split_whitespace()
+            .nth(2)
+            .expect("the run id")
+            .to_owned()
+    }
+
     pub(crate) fn assert_code(&self, code: i32) {
         assert_eq!(
             self.code, code,

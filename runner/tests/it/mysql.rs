@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::{Project, Run};
+use crate::Project;
 
 /// Databases on the server whose name contains `pattern`, through the
 /// `mariadb` client.
@@ -36,54 +36,18 @@ pub(crate) fn databases_like(pattern: &str) -> Vec<String> {
         .collect()
 }
 
-fn run_id(run: &Run) -> String {
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("Starting run "))
-        .expect("a Starting line");
-    line.split_whitespace()
-        .nth(2)
-        .expect("the run id")
-        .to_owned()
-}
-
 #[test]
 fn eight_workers_get_eight_clones_on_the_server_and_none_is_left() {
-    let project = Project::example("");
-    let run = project.run(&["--db", "mysql", "--parallel", "8"]);
-    run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains("8 clones made for 8 workers; 9 databases dropped"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.tests_with("PASS").len() >= 60, "{}", run.stdout);
-    let id = run_id(&run);
-    assert_eq!(
-        databases_like(&id),
-        Vec::<String>::new(),
-        "databases of run {id} left on the server"
-    );
+    crate::faults::eight_clones_and_none_left("mysql", databases_like);
 }
 
 #[test]
 fn an_unreachable_server_is_one_clear_error_naming_what_to_do() {
-    let project =
-        Project::example("[backends.mysql]\nurl = \"mysql://root:hunter2@127.0.0.1:1\"\n");
-    let run = project.run(&["--db", "mysql"]);
-    run.assert_code(2);
-    assert!(
-        run.stderr
-            .contains("could not connect to mysql://root:***@127.0.0.1:1"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
-    assert!(
-        !run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"),
-        "password printed"
+    crate::faults::unreachable_server_is_one_clear_error(
+        "mysql",
+        "mysql://root:hunter2@127.0.0.1:1",
+        "mysql://root:***@127.0.0.1:1",
+        "start-stop-daemon",
     );
 }
 

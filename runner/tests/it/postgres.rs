@@ -31,59 +31,18 @@ fn databases_like(pattern: &str) -> Vec<String> {
         .collect()
 }
 
-fn run_id(run: &Run) -> String {
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("Starting run "))
-        .expect("a Starting line");
-    line.split_whitespace()
-        .nth(2)
-        .expect("the run id")
-        .to_owned()
-}
-
 #[test]
 fn eight_workers_get_eight_clones_on_the_server_and_none_is_left() {
-    let project = Project::example("");
-    let run = project.run(&["--db", "postgres", "--parallel", "8"]);
-    run.assert_code(0);
-    assert!(
-        run.stdout
-            .contains("8 clones made for 8 workers; 9 databases dropped"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.tests_with("PASS").len() >= 60, "{}", run.stdout);
-    let id = run_id(&run);
-    assert_eq!(
-        databases_like(&id),
-        Vec::<String>::new(),
-        "databases of run {id} left on the server"
-    );
+    crate::faults::eight_clones_and_none_left("postgres", databases_like);
 }
 
 #[test]
 fn an_unreachable_server_is_one_clear_error_naming_what_to_do() {
-    let project = Project::example(
-        "[backends.postgres]\nurl = \"postgres://postgres:hunter2@127.0.0.1:1/postgres\"\n",
-    );
-    let run = project.run(&["--db", "postgres"]);
-    run.assert_code(2);
-    assert!(
-        run.stderr
-            .contains("could not connect to postgres://postgres:***@127.0.0.1:1/postgres"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("hint:") && run.stderr.contains("pg_ctlcluster"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"),
-        "password printed"
+    crate::faults::unreachable_server_is_one_clear_error(
+        "postgres",
+        "postgres://postgres:hunter2@127.0.0.1:1/postgres",
+        "postgres://postgres:***@127.0.0.1:1/postgres",
+        "pg_ctlcluster",
     );
 }
 
@@ -118,7 +77,7 @@ PGPASSWORD_COPY = "{{password}}"
         "password printed:\n{}",
         run.stdout
     );
-    assert_eq!(databases_like(&run_id(&run)), Vec::<String>::new());
+    assert_eq!(databases_like(&run.run_id()), Vec::<String>::new());
 }
 
 #[test]
@@ -277,7 +236,7 @@ fn a_server_gone_mid_run_fails_clearly_and_the_next_clean_drops_what_it_left() {
     std::fs::remove_file(&pause).expect("let the run go on");
     let run = Run::from(child.wait_with_output().expect("paraclone ends"));
     run.assert_code(2);
-    let id = run_id(&run);
+    let id = run.run_id();
     assert!(run.stdout.contains("could not drop"), "{}", run.stdout);
     assert!(
         run.stdout
