@@ -139,6 +139,7 @@ pub(crate) fn unreachable_server_is_one_clear_error(
     backend: &str,
     url_with_password: &str,
     shown: &str,
+    hint: &str,
 ) {
     let project = Project::example(&format!(
         "[backends.{backend}]\nurl = \"{url_with_password}\"\n"
@@ -151,7 +152,11 @@ pub(crate) fn unreachable_server_is_one_clear_error(
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint:") && run.stderr.contains(hint),
+        "{}",
+        run.stderr
+    );
     assert!(
         !run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"),
         "password printed"
