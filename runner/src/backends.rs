@@ -38,6 +38,7 @@ pub(crate) fn open(
     config_dir: &Path,
     config_path: &Path,
 ) -> Result<Arc<dyn Cloner>, RunError> {
+    // Unused in a build without any backend.
     let _ = (url, settings, config_dir);
     match backend.value.as_str() {
         #[cfg(feature = "sqlite")]

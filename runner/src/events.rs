@@ -286,6 +286,12 @@ pub enum Event {
         /// Tests still running, being stopped.
         running: usize,
     },
+    /// The run could not be carried out, and some of its databases could
+    /// not be dropped either.
+    TeardownIncomplete {
+        /// What is left, and why.
+        left: Vec<LeftBehind>,
+    },
     /// The run is over.
     RunFinished {
         /// Its counts and times.

@@ -162,8 +162,8 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         &ledger_dir,
     )?;
     // Whatever runs that died before us left, and their ledgers list, goes
-    // first. A sweep that fails is reported, not fatal: it is not this
-    // run's mess.
+    // first. A database the sweep cannot drop is reported and stays listed;
+    // only a ledger that cannot be read stops the run.
     let own = SweepOptions {
         own: Some(run_id.as_str()),
         ..SweepOptions::default()
@@ -217,7 +217,16 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
             });
             Ok(stats)
         }
-        Ok(Err(e)) => Err(e),
+        Ok(Err(e)) => {
+            if !stats.left_behind.is_empty() {
+                // The summary that would name them is not printed on this
+                // path: say it here, before the error.
+                ctx.send(Event::TeardownIncomplete {
+                    left: stats.left_behind,
+                });
+            }
+            Err(e)
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::error::RunError;
-use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, SweptRun};
+use crate::events::{CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun};
 
 use progress::Progress;
 
@@ -245,6 +245,10 @@ impl Reporter {
                 };
                 self.print(&format!("{:>12} {why} ({running} running)\n", "Cancelling"));
             }
+            Event::TeardownIncomplete { left } => {
+                let text = left_behind_text(left);
+                self.print(&text);
+            }
             Event::RunFinished { stats } => {
                 if let Some(p) = &self.progress {
                     p.finish();
@@ -373,19 +377,25 @@ impl Reporter {
             };
             let _ = writeln!(text, "{:>12} {why}", "Cancelled");
         }
-        for l in &s.left_behind {
-            let _ = writeln!(
-                text,
-                "{:>12} could not drop {} ({}): {}; it stays in the ledger, \
-                 `paraclone clean` drops it once the server answers",
-                "WARNING", l.name, l.alias, l.reason
-            );
-        }
+        text.push_str(&left_behind_text(&s.left_behind));
         if s.selected == 0 {
             let _ = writeln!(text, "{:>12} no test matched", "WARNING");
         }
         text
     }
+}
+
+fn left_behind_text(left: &[LeftBehind]) -> String {
+    let mut text = String::new();
+    for l in left {
+        let _ = writeln!(
+            text,
+            "{:>12} could not drop {} ({}): {}; it stays in the ledger, \
+             `paraclone clean` drops it once the server answers",
+            "WARNING", l.name, l.alias, l.reason
+        );
+    }
+    text
 }
 
 fn sweep_text(runs: &[SweptRun], dry_run: bool) -> String {
