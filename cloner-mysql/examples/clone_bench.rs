@@ -16,6 +16,9 @@
 //! cargo run -p cloner-mysql --example clone_bench [-- --tables 200 --rows 1000 --reps 1]
 //! ```
 //!
+//! `--no-django` times paraclone's clones only (with `--reps`,
+//! `--table-parallelism` and `--max-concurrency`, to compare settings).
+//!
 //! Every database it makes is named `bench_pc<run>_…` and dropped at the end.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -34,6 +37,7 @@ struct Args {
     reps: usize,
     parallelism: Vec<usize>,
     concurrency: Vec<usize>,
+    django: bool,
 }
 
 fn args() -> Args {
@@ -43,9 +47,15 @@ fn args() -> Args {
         reps: 1,
         parallelism: vec![],
         concurrency: vec![],
+        django: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        // Only paraclone's clones, for comparing its settings quickly.
+        if flag == "--no-django" {
+            out.django = false;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--tables" => out.tables = value.parse().expect("--tables N"),
@@ -241,9 +251,11 @@ async fn main() {
         })
         .expect("options")
     };
-    settle(&url).await;
-    for c in django(1, &mut results) {
-        cloner.drop_database(&c).await.expect("drop");
+    if args.django {
+        settle(&url).await;
+        for c in django(1, &mut results) {
+            cloner.drop_database(&c).await.expect("drop");
+        }
     }
     for _ in 0..args.reps {
         for n in [1u32, 4, 8] {
@@ -280,7 +292,7 @@ async fn main() {
             );
         }
     }
-    {
+    if args.django {
         settle(&url).await;
         let clone = name(Role::Worker(1));
         let started = Instant::now();
@@ -294,9 +306,11 @@ async fn main() {
         ));
         cloner.drop_database(&clone).await.expect("drop");
     }
-    settle(&url).await;
-    for c in django(8, &mut results) {
-        cloner.drop_database(&c).await.expect("drop");
+    if args.django {
+        settle(&url).await;
+        for c in django(8, &mut results) {
+            cloner.drop_database(&c).await.expect("drop");
+        }
     }
     cloner
         .drop_database(&template)
