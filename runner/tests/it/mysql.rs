@@ -77,3 +77,63 @@ fn sharing_one_database_shows_what_isolation_prevents_on_the_server_too() {
 fn two_runs_at_once_on_one_server_neither_collide_nor_sweep_each_other() {
     crate::ledger::two_runs_at_once("mysql", databases_like);
 }
+
+fn mariadb(sql: &str) {
+    let out = Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-e", sql])
+        .output()
+        .expect("the mariadb client runs");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_killed_run_leaves_databases_that_clean_drops_and_nothing_else() {
+    let project = Project::example("");
+    // Named like a clone of a run, but in no ledger: never to be touched.
+    let stranger = "shop_pc5432109876_w1";
+    mariadb(&format!(
+        "DROP DATABASE IF EXISTS `{stranger}`; CREATE DATABASE `{stranger}`"
+    ));
+    let pid_dir = tempfile::tempdir().expect("temp dir");
+    let (child, pids) =
+        crate::ledger::start_hanging_run(&project, pid_dir.path(), &["--db", "mysql"]);
+    crate::ledger::kill_hard(child, &pids);
+    let ledgers = crate::ledger::ledger_files(&project);
+    assert_eq!(ledgers.len(), 1, "{ledgers:?}");
+    let id = ledgers[0].trim_end_matches(".jsonl").to_owned();
+    assert_eq!(
+        databases_like(&id).len(),
+        3,
+        "template and two clones stay after SIGKILL"
+    );
+
+    let clean = |args: &[&str]| {
+        crate::Run::from(
+            Command::new(env!("CARGO_BIN_EXE_paraclone"))
+                .arg("clean")
+                .args(args)
+                .arg("--config")
+                .arg(project.config())
+                .output()
+                .expect("clean runs"),
+        )
+    };
+    let dry = clean(&["--dry-run"]);
+    dry.assert_code(0);
+    for name in databases_like(&id) {
+        assert!(
+            dry.stdout.contains(&name),
+            "{name} not listed:\n{}",
+            dry.stdout
+        );
+    }
+    assert_eq!(databases_like(&id).len(), 3, "a dry run drops nothing");
+    clean(&[]).assert_code(0);
+    assert_eq!(databases_like(&id), Vec::<String>::new());
+    assert_eq!(databases_like(stranger), [stranger]);
+    mariadb(&format!("DROP DATABASE `{stranger}`"));
+}
