@@ -250,13 +250,7 @@ impl Databases {
         }
         env.extend(template.extra_env.iter().cloned());
         env.extend(mapped_env(&alias.config, template, 0));
-        let spec = match setup {
-            CommandLine::Shell(script) => {
-                ChildSpec::new("sh", &self.config_dir).arg("-c").arg(script)
-            }
-            CommandLine::Argv(argv) => ChildSpec::new(&argv[0], &self.config_dir).args(&argv[1..]),
-        }
-        .envs(env);
+        let spec = ChildSpec::command_line(setup, &self.config_dir).envs(env);
         let done = spawn::run(&spec, &ctx.limits(None), None)
             .await
             .map_err(|source| RunError::Spawn {
@@ -395,23 +389,14 @@ impl Databases {
             ("PARACLONE_WORKERS".to_owned(), workers.to_string()),
             ("PARACLONE_RUN_ID".to_owned(), self.run_id.to_string()),
         ];
-        let default = self
-            .aliases
-            .iter()
-            .position(|a| a.config.alias == "default")
-            .unwrap_or(0);
-        for (index, a) in self.aliases.iter().enumerate() {
-            let owner = a.mirror_of.unwrap_or(index);
-            let connection = replaced
-                .get(&owner)
-                .unwrap_or(&self.aliases[owner].clones[worker - 1]);
-            if index == default {
-                env.push(("DATABASE_URL".to_owned(), connection.url.clone()));
-            }
-            env.push((alias_variable(&a.config.alias), connection.url.clone()));
-            env.extend(connection.extra_env.iter().cloned());
-            env.extend(mapped_env(&a.config, connection, worker));
-        }
+        env.extend(self.alias_env(worker, |owner| {
+            Some(
+                replaced
+                    .get(&owner)
+                    .unwrap_or(&self.aliases[owner].clones[worker - 1])
+                    .clone(),
+            )
+        }));
         env
     }
 
@@ -469,28 +454,45 @@ impl Databases {
     /// `DATABASE_URL` and `DATABASE_URL_<ALIAS>` with the templates' names.
     pub(crate) fn template_env(&self) -> Vec<(String, String)> {
         let mut env = vec![("PARACLONE_RUN_ID".to_owned(), self.run_id.to_string())];
-        let default = self
-            .aliases
-            .iter()
-            .position(|a| a.config.alias == "default")
-            .unwrap_or(0);
-        for (index, a) in self.aliases.iter().enumerate() {
-            let owner = &self.aliases[a.mirror_of.unwrap_or(index)];
-            let Some(cloner) = &owner.cloner else {
-                continue;
-            };
+        env.extend(self.alias_env(0, |owner| {
+            let owner = &self.aliases[owner];
+            let cloner = owner.cloner.as_ref()?;
             let name = naming::database_name(
                 &owner.config.base_name,
                 &self.run_id,
                 Role::Template,
                 cloner.max_name_len(),
             );
-            let connection = cloner.connection(&name);
+            Some(cloner.connection(&name))
+        }));
+        env
+    }
+
+    /// `DATABASE_URL` (the `default` alias, else the first), then for every
+    /// alias `DATABASE_URL_<ALIAS>`, the backend's extra variables and the
+    /// alias's mapped ones, from the connection `connection_of` gives for
+    /// the alias owning the database (a mirror's target).
+    fn alias_env(
+        &self,
+        worker: usize,
+        connection_of: impl Fn(usize) -> Option<Connection>,
+    ) -> Vec<(String, String)> {
+        let default = self
+            .aliases
+            .iter()
+            .position(|a| a.config.alias == "default")
+            .unwrap_or(0);
+        let mut env = Vec::new();
+        for (index, a) in self.aliases.iter().enumerate() {
+            let Some(connection) = connection_of(a.mirror_of.unwrap_or(index)) else {
+                continue;
+            };
             if index == default {
                 env.push(("DATABASE_URL".to_owned(), connection.url.clone()));
             }
             env.push((alias_variable(&a.config.alias), connection.url.clone()));
-            env.extend(mapped_env(&a.config, &connection, 0));
+            env.extend(connection.extra_env.iter().cloned());
+            env.extend(mapped_env(&a.config, &connection, worker));
         }
         env
     }

@@ -40,6 +40,22 @@ impl ChildSpec {
         }
     }
 
+    /// A command from the config: a string runs with `sh -c`, a list runs
+    /// its first word with the rest as arguments.
+    pub(crate) fn command_line(
+        command: &crate::config::CommandLine,
+        cwd: &std::path::Path,
+    ) -> ChildSpec {
+        match command {
+            crate::config::CommandLine::Shell(script) => {
+                ChildSpec::new("sh", cwd).arg("-c").arg(script)
+            }
+            crate::config::CommandLine::Argv(argv) => {
+                ChildSpec::new(&argv[0], cwd).args(&argv[1..])
+            }
+        }
+    }
+
     pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> ChildSpec {
         self.args.push(arg.into());
         self

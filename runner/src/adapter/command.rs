@@ -133,11 +133,11 @@ fn parse_listing(preset: Preset, output: &str) -> Vec<String> {
 impl CommandSuite {
     fn spec(&self, command: &CommandLine) -> ChildSpec {
         let spec = match command {
-            CommandLine::Shell(script) => {
-                let script = script.replace("{args}", &self.tool_args);
-                ChildSpec::new("sh", &self.config.cwd).arg("-c").arg(script)
-            }
-            CommandLine::Argv(argv) => ChildSpec::new(&argv[0], &self.config.cwd).args(&argv[1..]),
+            CommandLine::Shell(script) => ChildSpec::command_line(
+                &CommandLine::Shell(script.replace("{args}", &self.tool_args)),
+                &self.config.cwd,
+            ),
+            argv => ChildSpec::command_line(argv, &self.config.cwd),
         };
         let mut env = self.config.env.clone();
         if let Some(dir) = &self.python_path {
