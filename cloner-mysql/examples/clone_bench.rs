@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use cloner::naming::{Role, RunId, database_name};
 use cloner::{Cloner, Migration};
-use cloner_mysql::{MysqlCloner, MysqlOptions, resolve_url};
+use cloner_mysql::{CopyMethod, MysqlCloner, MysqlOptions, resolve_url};
 use mysql_async::Opts;
 
 struct Args {
@@ -237,16 +237,25 @@ async fn main() {
             for m in made {
                 m.expect("a clone");
             }
+            let report = cloner.copy_report();
+            let label = format!(
+                "{label} ({} tables by files, {} by rows)",
+                report.tables_by_files, report.tables_by_rows
+            );
+            for note in &report.notes {
+                println!("  note: {note}");
+            }
             for c in &clones {
                 cloner.drop_database(c).await.expect("drop");
             }
             (label, took)
         }
     };
-    let options = |tp: Option<usize>, cap: Option<usize>| {
+    let options = |tp: Option<usize>, cap: Option<usize>, copy: CopyMethod| {
         MysqlCloner::new(MysqlOptions {
             table_parallelism: tp,
             max_concurrency: cap,
+            copy,
             ..MysqlOptions::with_url(&url)
         })
         .expect("options")
@@ -263,18 +272,27 @@ async fn main() {
             results.push(
                 timed(
                     format!("paraclone, {n} clone(s) at once"),
-                    options(None, None),
+                    options(None, None, CopyMethod::Auto),
                     n,
                 )
                 .await,
             );
         }
+        settle(&url).await;
+        results.push(
+            timed(
+                "paraclone rows only, 8 clones".to_owned(),
+                options(None, None, CopyMethod::Rows),
+                8,
+            )
+            .await,
+        );
         for p in &args.parallelism {
             settle(&url).await;
             results.push(
                 timed(
                     format!("paraclone, 8 clones, table_parallelism {p}"),
-                    options(Some(*p), None),
+                    options(Some(*p), None, CopyMethod::Auto),
                     8,
                 )
                 .await,
@@ -285,7 +303,7 @@ async fn main() {
             results.push(
                 timed(
                     format!("paraclone, 8 clones, max_concurrency {c}"),
-                    options(None, Some(*c)),
+                    options(None, Some(*c), CopyMethod::Auto),
                     8,
                 )
                 .await,

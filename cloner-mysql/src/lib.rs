@@ -164,9 +164,10 @@ mod restore;
 mod schema;
 mod script;
 mod server;
+mod tablespace;
 
-pub use mysql_cloner::{MAX_NAME_LEN, MysqlCloner};
+pub use mysql_cloner::{CopyReport, MAX_NAME_LEN, MysqlCloner};
 pub use options::{
-    DEFAULT_CHARSET, DEFAULT_MAX_CONCURRENCY, DEFAULT_TABLE_PARALLELISM, DEFAULT_URL, MysqlOptions,
-    URL_ENV, resolve_url,
+    CopyMethod, DEFAULT_CHARSET, DEFAULT_MAX_CONCURRENCY, DEFAULT_TABLE_PARALLELISM, DEFAULT_URL,
+    MysqlOptions, URL_ENV, resolve_url,
 };

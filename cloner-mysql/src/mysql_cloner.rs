@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use cloner::quote::{Dialect, quote_ident};
@@ -16,11 +16,12 @@ use crate::dump::{self, DumpFailure};
 use crate::errors::{
     BAD_DB, DB_CREATE_EXISTS, EMPTY_QUERY, Failure, ObjectError, missing_privilege,
 };
-use crate::options::{DEFAULT_CHARSET, MysqlOptions};
-use crate::restore::{self, Rows};
+use crate::options::{CopyMethod, DEFAULT_CHARSET, MysqlOptions};
+use crate::restore::{self, Files, Rows};
 use crate::schema::{self, ReadError, Schema};
 use crate::script;
 use crate::server::Server;
+use crate::tablespace::{self, Datadir, ExportError, ExportGuard, Exports, Transported};
 
 /// MySQL's and MariaDB's limit on database names: 64 characters. Names are
 /// checked in bytes, which is never more lenient.
@@ -36,6 +37,32 @@ const BUFFER_POOL_PER_CLONE: u64 = 32 << 20;
 /// that concurrent first clones read it once.
 type SchemaCache = Mutex<HashMap<String, Arc<OnceCell<Arc<Schema>>>>>;
 
+/// How many notes a [`CopyReport`] keeps.
+const MAX_NOTES: usize = 20;
+
+/// How the clones made so far got their rows: for telling the user which
+/// route was taken, and for tests that must know.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CopyReport {
+    /// Tables whose tablespace files were copied (see
+    /// [`CopyMethod::Files`]).
+    pub tables_by_files: usize,
+    /// Tables filled by `INSERT … SELECT` or streamed rows.
+    pub tables_by_rows: usize,
+    /// Why tables went by rows under [`CopyMethod::Auto`] (the file route
+    /// was not possible, or the server refused a table's import); the
+    /// first few, each once.
+    pub notes: Vec<String>,
+}
+
+impl CopyReport {
+    fn note(&mut self, note: String) {
+        if self.notes.len() < MAX_NOTES && !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+}
+
 /// Clones MySQL and MariaDB databases: reads a template's definition once,
 /// then builds each clone with server-side row copies, many at once. See
 /// the [crate documentation](crate) for why and how.
@@ -49,6 +76,13 @@ pub struct MysqlCloner {
     /// Bounds the clone operations of this cloner, whoever calls them.
     permits: Semaphore,
     schemas: SchemaCache,
+    /// The server's `@@datadir` and whether it is MariaDB 10.6 or later,
+    /// learnt with the version.
+    facts: OnceLock<(String, bool)>,
+    /// Where the file route finds the server's files, or why it cannot.
+    datadir: OnceCell<Result<Datadir, String>>,
+    exports: Exports,
+    report: Mutex<CopyReport>,
 }
 
 impl fmt::Debug for MysqlCloner {
@@ -89,7 +123,98 @@ impl MysqlCloner {
             hint: AtomicUsize::new(cap),
             permits: Semaphore::new(cap),
             schemas: Mutex::new(HashMap::new()),
+            facts: OnceLock::new(),
+            datadir: OnceCell::new(),
+            exports: Exports::default(),
+            report: Mutex::new(CopyReport::default()),
         })
+    }
+
+    /// How the clones made so far got their rows.
+    pub fn copy_report(&self) -> CopyReport {
+        self.report.lock().expect("not poisoned").clone()
+    }
+
+    fn note(&self, note: String) {
+        self.report.lock().expect("not poisoned").note(note);
+    }
+
+    fn record(&self, transported: &Transported, tables: usize) {
+        let mut report = self.report.lock().expect("not poisoned");
+        report.tables_by_files += transported.files;
+        report.tables_by_rows += tables - transported.files;
+        for refused in &transported.refused {
+            report.note(format!("import refused, copied by rows: {refused}"));
+        }
+    }
+
+    /// Where the file route finds the server's files: the configured
+    /// `datadir`, else the server's own; or why the route is not possible.
+    async fn datadir(&self) -> Result<Result<Datadir, String>, ClonerError> {
+        self.datadir
+            .get_or_try_init(|| async {
+                let version = self.server_version().await?;
+                let (server_datadir, supported) = self.facts.get().cloned().unwrap_or_default();
+                if !supported {
+                    return Ok(Err(format!(
+                        "the file route needs MariaDB 10.6 or later, the server is {version}"
+                    )));
+                }
+                if !cfg!(unix) {
+                    return Ok(Err("the file route is built for Unix only".to_owned()));
+                }
+                let path = self
+                    .options
+                    .datadir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(server_datadir));
+                if std::fs::read_dir(&path).is_err() {
+                    return Ok(Err(format!(
+                        "the server's data directory {} cannot be read here (the server runs \
+                         elsewhere or as another user; set `datadir` under [backends.mysql] if \
+                         its files are mounted here)",
+                        path.display()
+                    )));
+                }
+                Ok(Ok(Datadir { path }))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The template's exported files for the file route, or `None` when
+    /// clones go by rows (and why is noted).
+    async fn export(
+        &self,
+        template: &str,
+        clone: &str,
+    ) -> Result<Option<ExportGuard>, ClonerError> {
+        if self.options.copy == CopyMethod::Rows {
+            return Ok(None);
+        }
+        let unavailable = |why: String| {
+            if self.options.copy == CopyMethod::Files {
+                return Err(ClonerError::Database {
+                    op: "copy table files into",
+                    name: clone.to_owned(),
+                    source: why.into(),
+                });
+            }
+            self.note(format!("file route not taken: {why}"));
+            Ok(None)
+        };
+        let datadir = match self.datadir().await? {
+            Ok(datadir) => datadir,
+            Err(why) => return unavailable(why),
+        };
+        match self.exports.acquire(&self.server, &datadir, template).await {
+            Ok(guard) => Ok(Some(guard)),
+            Err(ExportError::Unavailable(why)) => unavailable(why),
+            Err(ExportError::Failed(e)) if self.options.copy == CopyMethod::Files => {
+                Err(self.classify(e, "export the template", template))
+            }
+            Err(ExportError::Failed(e)) => unavailable(format!("{e}: {}", e.source)),
+        }
     }
 
     /// The options this cloner was made with.
@@ -146,16 +271,19 @@ impl MysqlCloner {
                     source: &self.server,
                     template,
                 },
+                None,
             )
             .await
     }
 
-    /// Creates `name` with the template's defaults and fills it.
+    /// Creates `name` with the template's defaults and fills it, by files
+    /// where `export` has them.
     async fn build_clone(
         &self,
         schema: &Schema,
         name: &str,
         rows: Rows<'_>,
+        export: Option<&ExportGuard>,
     ) -> Result<Connection, ClonerError> {
         check_name(name)?;
         let _permit = self
@@ -165,6 +293,50 @@ impl MysqlCloner {
             .expect("the semaphore is never closed");
         self.create_database(name, &schema.charset, Some(&schema.collation))
             .await?;
+        let clone_dir = match (export, self.datadir.get()) {
+            (Some(export), Some(Ok(datadir))) if !export.files.stems.is_empty() => {
+                match datadir.database_dir(name) {
+                    Some(dir) if dir.is_dir() => Some(dir),
+                    Some(dir) => {
+                        let why = format!(
+                            "{} did not appear when database {name:?} was created: {} is not \
+                             the server's data directory as this machine sees it",
+                            dir.display(),
+                            datadir.path.display()
+                        );
+                        if self.options.copy == CopyMethod::Files {
+                            let _ = self.drop_database(name).await;
+                            return Err(ClonerError::Database {
+                                op: "copy table files into",
+                                name: name.to_owned(),
+                                source: why.into(),
+                            });
+                        }
+                        self.note(format!("file route not taken: {why}"));
+                        None
+                    }
+                    None => {
+                        self.note(format!(
+                            "database {name:?}: names with non-ASCII characters go by rows"
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let rows = match (rows, export, &clone_dir) {
+            (Rows::ServerSide { template, .. }, Some(export), Some(clone_dir)) => {
+                Rows::ServerSide {
+                    template,
+                    files: Some(Files {
+                        template: &export.files,
+                        clone_dir,
+                    }),
+                }
+            }
+            (rows, _, _) => rows,
+        };
         let result = restore::restore(
             &self.server,
             schema,
@@ -173,12 +345,17 @@ impl MysqlCloner {
             self.options.table_parallelism(),
         )
         .await;
-        if let Err(failure) = result {
-            // Nothing half-made stays behind.
-            let _ = self.drop_database(name).await;
-            return Err(self.failure(failure, "clone into database", name));
+        match result {
+            Ok(transported) => {
+                self.record(&transported, schema.tables.len());
+                Ok(self.connection(name))
+            }
+            Err(failure) => {
+                // Nothing half-made stays behind.
+                let _ = self.drop_database(name).await;
+                Err(self.failure(failure, "clone into database", name))
+            }
         }
-        Ok(self.connection(name))
     }
 
     /// The definition of `template`, read on first use and kept until the
@@ -333,19 +510,22 @@ impl MysqlCloner {
     async fn ask_version(&self) -> Result<String, ClonerError> {
         let mut conn = self.server.connect().await?;
         let result = async {
-            let version: Option<(String, u64, u64)> = conn
-                .query_first("SELECT VERSION(), @@max_connections, @@innodb_buffer_pool_size")
+            let version: Option<(String, u64, u64, String)> = conn
+                .query_first(
+                    "SELECT VERSION(), @@max_connections, @@innodb_buffer_pool_size, @@datadir",
+                )
                 .await?;
             // SHOW STATUS needs no privilege, unlike the processlist.
             let connected: Option<(String, u64)> = conn
                 .query_first("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
                 .await?;
-            let (version, max, pool) = version.unwrap_or_default();
-            Ok::<_, mysql_async::Error>((version, max, pool, connected.map_or(0, |(_, n)| n)))
+            let (version, max, pool, datadir) = version.unwrap_or_default();
+            let connected = connected.map_or(0, |(_, n)| n);
+            Ok::<_, mysql_async::Error>((version, max, pool, datadir, connected))
         }
         .await;
         let _ = conn.disconnect().await;
-        let (version, max_connections, buffer_pool, connected) = result.map_err(|e| {
+        let (version, max_connections, buffer_pool, datadir, connected) = result.map_err(|e| {
             self.classify(
                 ObjectError::new("ask the server version", "USAGE", e),
                 "ask the version of",
@@ -353,11 +533,26 @@ impl MysqlCloner {
             )
         })?;
         let free = usize::try_from(max_connections.saturating_sub(connected)).unwrap_or(usize::MAX);
+        let supported = files_supported(&version);
+        // Files likely: the route needs the server's files here.
+        let files = supported
+            && self.options.copy != CopyMethod::Rows
+            && std::fs::read_dir(
+                self.options
+                    .datadir
+                    .as_deref()
+                    .unwrap_or(Path::new(&datadir)),
+            )
+            .is_ok();
+        let _ = self.facts.set((datadir, supported));
         // Without a configured maximum, a small buffer pool lowers the
-        // default: see the crate documentation for the measurements.
-        let pool_bound = match self.options.max_concurrency {
-            Some(_) => usize::MAX,
-            None => usize::try_from(buffer_pool / BUFFER_POOL_PER_CLONE).unwrap_or(usize::MAX),
+        // default for row copies, which go through it (file copies do
+        // not): see the crate documentation for the measurements.
+        let pool_bound = match (self.options.max_concurrency, files) {
+            (Some(_), _) | (None, true) => usize::MAX,
+            (None, false) => {
+                usize::try_from(buffer_pool / BUFFER_POOL_PER_CLONE).unwrap_or(usize::MAX)
+            }
         };
         let per_clone = self.options.table_parallelism() + 1;
         let hint = hint(self.options.cap().min(pool_bound.max(1)), free, per_clone);
@@ -406,6 +601,7 @@ impl Cloner for MysqlCloner {
         self.create_database(name, charset, self.options.collation.as_deref())
             .await?;
         self.forget_schema(name);
+        self.exports.end(name).await;
         if let Err(error) = self.migrate(name, migrations).await {
             // A template either is built whole or is not there: a half
             // migrated one would only be a trap for the next run.
@@ -420,6 +616,7 @@ impl Cloner for MysqlCloner {
     async fn seal_template(&self, name: &str) -> Result<(), ClonerError> {
         check_name(name)?;
         self.forget_schema(name);
+        self.exports.end(name).await;
         Ok(())
     }
 
@@ -427,17 +624,30 @@ impl Cloner for MysqlCloner {
         check_name(template)?;
         check_name(name)?;
         let schema = self.schema(template).await?;
-        self.build_clone(&schema, name, Rows::ServerSide { template })
-            .await
+        let export = self.export(template, name).await?;
+        let rows = Rows::ServerSide {
+            template,
+            files: None,
+        };
+        let result = self.build_clone(&schema, name, rows, export.as_ref()).await;
+        drop(export);
+        result
     }
 
     async fn drop_database(&self, name: &str) -> Result<(), ClonerError> {
         check_name(name)?;
         self.forget_schema(name);
+        // Our own export lock on a template would block its drop.
+        self.exports.end(name).await;
         let mut conn = self.server.connect().await?;
-        let result = conn
+        let mut result = conn
             .query_drop(format!("DROP DATABASE IF EXISTS {}", ident(name)))
             .await;
+        if matches!(&result, Err(e) if crate::errors::code(e) == Some(tablespace::LOCK_WAIT_TIMEOUT))
+        {
+            // A clone left with a discarded tablespace by a killed run.
+            result = tablespace::drop_tables_one_by_one(&mut conn, name).await;
+        }
         let _ = conn.disconnect().await;
         result.map_err(|e| {
             self.classify(
@@ -498,6 +708,20 @@ fn is_name(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// Whether the server (`VERSION()`) is MariaDB 10.6 or later, the
+/// servers the file route is built and tested for.
+fn files_supported(version: &str) -> bool {
+    if !version.contains("MariaDB") {
+        return false;
+    }
+    let mut numbers = version
+        .split(['.', '-'])
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    let major = numbers.next().unwrap_or(0);
+    let minor = numbers.next().unwrap_or(0);
+    (major, minor) >= (10, 6)
+}
+
 /// `10.11.19-MariaDB-0+deb12u1` → `MariaDB 10.11.19`; `8.0.36` →
 /// `MySQL 8.0.36`.
 fn version_label(version: &str) -> String {
@@ -529,6 +753,16 @@ mod tests {
         );
         assert_eq!(version_label("8.0.36"), "MySQL 8.0.36");
         assert_eq!(version_label("8.4.2-log"), "MySQL 8.4.2");
+    }
+
+    #[test]
+    fn the_file_route_is_for_mariadb_10_6_and_later() {
+        assert!(files_supported("10.11.19-MariaDB-0+deb12u1"));
+        assert!(files_supported("11.4.2-MariaDB"));
+        assert!(files_supported("10.6.0-MariaDB-log"));
+        assert!(!files_supported("10.5.24-MariaDB"));
+        assert!(!files_supported("8.0.36"));
+        assert!(!files_supported("8.4.2-log"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! [`MysqlOptions`]: how a [`MysqlCloner`](crate::MysqlCloner) is configured.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use cloner::redact::redact_url;
 
@@ -38,6 +39,37 @@ pub fn resolve_url(configured: Option<&str>) -> String {
         .unwrap_or_else(|| DEFAULT_URL.to_owned())
 }
 
+/// How a clone's tables get the template's rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CopyMethod {
+    /// Files where possible (see [`CopyMethod::Files`]), rows for the
+    /// rest; the default.
+    #[default]
+    Auto,
+    /// Copy InnoDB tablespace files (`FLUSH TABLES … FOR EXPORT`, file
+    /// copy, `ALTER TABLE … IMPORT TABLESPACE`): MariaDB 10.6 or later,
+    /// with the server's data directory readable and writable here (the
+    /// server on this machine, or its files mounted at
+    /// [`MysqlOptions::datadir`]). Tables the route does not take (other
+    /// engines, partitioned, `FULLTEXT`, encrypted) still go by rows; a
+    /// clone fails if the route is not possible at all.
+    Files,
+    /// `INSERT … SELECT` on the server for every table.
+    Rows,
+}
+
+impl CopyMethod {
+    /// `auto`, `files` or `rows`, as written in `paraclone.toml`.
+    pub fn parse(text: &str) -> Option<CopyMethod> {
+        match text {
+            "auto" => Some(CopyMethod::Auto),
+            "files" => Some(CopyMethod::Files),
+            "rows" => Some(CopyMethod::Rows),
+            _ => None,
+        }
+    }
+}
+
 /// Everything a [`MysqlCloner`](crate::MysqlCloner) is configured with.
 ///
 /// `Debug` hides the URL's password.
@@ -63,6 +95,13 @@ pub struct MysqlOptions {
     /// The collation templates are created with; by default the server's
     /// default collation of the character set.
     pub collation: Option<String>,
+    /// How clones get their rows (default [`CopyMethod::Auto`]).
+    pub copy: CopyMethod,
+    /// The server's data directory as this machine sees it, for
+    /// [`CopyMethod::Files`]; by default the server's own `@@datadir`
+    /// (right when the server runs here). Set it when the server's files
+    /// are mounted elsewhere, as a container's volume is.
+    pub datadir: Option<PathBuf>,
 }
 
 impl MysqlOptions {
@@ -74,6 +113,8 @@ impl MysqlOptions {
             table_parallelism: None,
             charset: None,
             collation: None,
+            copy: CopyMethod::Auto,
+            datadir: None,
         }
     }
 
@@ -114,6 +155,8 @@ impl fmt::Debug for MysqlOptions {
             .field("table_parallelism", &self.table_parallelism)
             .field("charset", &self.charset)
             .field("collation", &self.collation)
+            .field("copy", &self.copy)
+            .field("datadir", &self.datadir)
             .finish()
     }
 }
@@ -140,6 +183,15 @@ mod tests {
             !debug.contains("hunter2") && debug.contains("u:***@h"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn copy_methods_are_read_by_name() {
+        assert_eq!(CopyMethod::parse("auto"), Some(CopyMethod::Auto));
+        assert_eq!(CopyMethod::parse("files"), Some(CopyMethod::Files));
+        assert_eq!(CopyMethod::parse("rows"), Some(CopyMethod::Rows));
+        assert_eq!(CopyMethod::parse("Files"), None);
+        assert_eq!(MysqlOptions::default().copy, CopyMethod::Auto);
     }
 
     #[test]

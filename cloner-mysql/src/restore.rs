@@ -27,6 +27,7 @@
 //! is refused, the clone fails naming the privilege rather than coming out
 //! silently incomplete.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use cloner::quote::{Dialect, quote_ident};
@@ -38,6 +39,7 @@ use crate::errors::{Failure, ObjectError, at};
 use crate::literal::push_value;
 use crate::schema::{Program, SESSION_SETUP, Schema, Table};
 use crate::server::Server;
+use crate::tablespace::{self, TemplateFiles, Transported};
 
 /// How large an `INSERT` of streamed rows grows before it is sent, in
 /// bytes: well under the servers' default `max_allowed_packet` (16 MiB on
@@ -50,10 +52,13 @@ const PROBE: &str = "_paraclone_privilege_probe";
 /// Where a clone's rows come from.
 #[derive(Clone, Copy)]
 pub(crate) enum Rows<'a> {
-    /// `INSERT … SELECT` from `template` on the clone's own server.
+    /// `INSERT … SELECT` from `template` on the clone's own server, or
+    /// the template's tablespace files where `files` has them.
     ServerSide {
         /// The template's name.
         template: &'a str,
+        /// The file route, when it is taken.
+        files: Option<Files<'a>>,
     },
     /// Read from `template` on `source` and inserted through the client,
     /// for a template on another server.
@@ -65,15 +70,24 @@ pub(crate) enum Rows<'a> {
     },
 }
 
+/// The file route for one clone (see [`tablespace`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Files<'a> {
+    /// The template's exported files.
+    pub(crate) template: &'a TemplateFiles,
+    /// The clone's directory in the server's data directory.
+    pub(crate) clone_dir: &'a Path,
+}
+
 /// Fills the existing, empty database `clone` on `server` from `schema`,
-/// using up to `parallelism` sessions.
+/// using up to `parallelism` sessions. Says which tables went by files.
 pub(crate) async fn restore(
     server: &Server,
     schema: &Schema,
     clone: &str,
     rows: Rows<'_>,
     parallelism: usize,
-) -> Result<(), Failure> {
+) -> Result<Transported, Failure> {
     let workers = parallelism.clamp(1, schema.tables.len().max(1));
     let mut sessions = try_join_all((0..workers).map(|_| session(server, clone))).await?;
     let result = fill(&mut sessions, schema, rows).await;
@@ -81,12 +95,34 @@ pub(crate) async fn restore(
     result
 }
 
-async fn fill(sessions: &mut [Conn], schema: &Schema, rows: Rows<'_>) -> Result<(), Failure> {
-    parallel(sessions, &schema.tables, Step::Create).await?;
+async fn fill(
+    sessions: &mut [Conn],
+    schema: &Schema,
+    rows: Rows<'_>,
+) -> Result<Transported, Failure> {
+    let all: Vec<&Table> = schema.tables.iter().collect();
+    parallel(sessions, &all, Step::Create).await?;
     probe_privileges(&mut sessions[0], schema).await?;
+    let mut transported = Transported::default();
     match rows {
-        Rows::ServerSide { template } => {
-            parallel(sessions, &schema.tables, Step::Copy { template }).await?;
+        Rows::ServerSide { template, files } => {
+            let by_rows = match files {
+                // One session, one table at a time: see the tablespace
+                // module for why a clone never has two tables half-moved.
+                Some(files) => {
+                    let (rest, done) = tablespace::transport(
+                        &mut sessions[0],
+                        schema,
+                        files.template,
+                        files.clone_dir,
+                    )
+                    .await?;
+                    transported = done;
+                    rest
+                }
+                None => all,
+            };
+            parallel(sessions, &by_rows, Step::Copy { template }).await?;
         }
         Rows::Stream { source, template } => {
             let sources = try_join_all(sessions.iter().map(|_| session(source, template))).await?;
@@ -123,7 +159,7 @@ async fn fill(sessions: &mut [Conn], schema: &Schema, rows: Rows<'_>) -> Result<
     for program in schema.triggers.iter().chain(&schema.events) {
         create(conn, program).await?;
     }
-    Ok(())
+    Ok(transported)
 }
 
 /// A session on `database` set up for copying (see
@@ -158,7 +194,7 @@ enum Step<'a> {
 /// tables after the first failure and returns it.
 async fn parallel(
     sessions: &mut [Conn],
-    tables: &[Table],
+    tables: &[&Table],
     step: Step<'_>,
 ) -> Result<(), ObjectError> {
     let next = AtomicUsize::new(0);
@@ -174,7 +210,7 @@ async fn parallel(
                     .map_err(at("start copying rows", "INSERT"))?;
             }
             while !failed.load(Ordering::Relaxed) {
-                let Some(table) = tables.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                let Some(&table) = tables.get(next.fetch_add(1, Ordering::Relaxed)) else {
                     break;
                 };
                 let done = match step {

@@ -8,7 +8,7 @@ use cloner::conformance::{Probe, Row, Section, Snapshot};
 use cloner::naming::{Role, RunId, database_name};
 use cloner::quote::Dialect;
 use cloner::{BoxError, Cloner, ClonerError, Connection, Migration};
-use cloner_mysql::{MysqlCloner, MysqlOptions, resolve_url};
+use cloner_mysql::{CopyMethod, MysqlCloner, MysqlOptions, resolve_url};
 use mysql_async::prelude::Queryable as _;
 use mysql_async::{Conn, Opts, OptsBuilder, Value};
 
@@ -37,9 +37,26 @@ pub(crate) async fn cloner_with(options: MysqlOptions) -> MysqlCloner {
     cloner
 }
 
-/// The kit's setup: a cloner and a probe on the test server.
+/// A cloner for the test server whose clones get their rows by `copy`.
+pub(crate) async fn cloner_copying(copy: CopyMethod) -> MysqlCloner {
+    cloner_with(MysqlOptions {
+        copy,
+        ..MysqlOptions::with_url(server_url())
+    })
+    .await
+}
+
+/// The kit's setup: a cloner copying rows, and a probe on the test server.
 pub(crate) async fn setup() -> (MysqlCloner, MysqlProbe) {
-    (cloner().await, MysqlProbe::new())
+    (cloner_copying(CopyMethod::Rows).await, MysqlProbe::new())
+}
+
+/// The kit's setup for the file route ([`CopyMethod::Files`]: a clone
+/// fails rather than fall back to rows). It needs MariaDB 10.6+ on this
+/// machine, with its data directory readable and writable by the tests
+/// (root, or the server's own user), as CI has it.
+pub(crate) async fn setup_files() -> (MysqlCloner, MysqlProbe) {
+    (cloner_copying(CopyMethod::Files).await, MysqlProbe::new())
 }
 
 /// Runs the kit's SQL on the test server, one session per call.
