@@ -207,7 +207,15 @@ impl MysqlCloner {
             Ok(datadir) => datadir,
             Err(why) => return unavailable(why),
         };
-        match self.exports.acquire(&self.server, &datadir, template).await {
+        let min_bytes = match self.options.copy {
+            CopyMethod::Auto => tablespace::AUTO_MIN_FILE_BYTES,
+            CopyMethod::Files | CopyMethod::Rows => 0,
+        };
+        match self
+            .exports
+            .acquire(&self.server, &datadir, template, min_bytes)
+            .await
+        {
             Ok(guard) => Ok(Some(guard)),
             Err(ExportError::Unavailable(why)) => unavailable(why),
             Err(ExportError::Failed(e)) if self.options.copy == CopyMethod::Files => {
@@ -683,6 +691,27 @@ impl Cloner for MysqlCloner {
 
     fn server_label(&self) -> String {
         self.server.label().to_owned()
+    }
+
+    /// `1600 tables by table files, 8 by rows` and, when some went by rows
+    /// that could have gone by files, the first reason.
+    fn clone_method(&self) -> Option<String> {
+        let report = self.copy_report();
+        if report.tables_by_files + report.tables_by_rows == 0 {
+            return None;
+        }
+        let mut text = format!(
+            "{} table{} by table files, {} by rows",
+            report.tables_by_files,
+            if report.tables_by_files == 1 { "" } else { "s" },
+            report.tables_by_rows
+        );
+        if let Some(note) = report.notes.first() {
+            text.push_str(" (");
+            text.push_str(note);
+            text.push(')');
+        }
+        Some(text)
     }
 }
 

@@ -31,7 +31,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use cloner::quote::{Dialect, quote_ident};
-use futures_util::future::{join_all, try_join_all};
+use futures_util::future::{join, join_all, try_join_all};
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable as _;
 
@@ -105,12 +105,39 @@ async fn fill(
     probe_privileges(&mut sessions[0], schema).await?;
     let mut transported = Transported::default();
     match rows {
-        Rows::ServerSide { template, files } => {
-            let by_rows = match files {
-                // One session, one table at a time: see the tablespace
-                // module for why a clone never has two tables half-moved.
-                Some(files) => {
-                    let (rest, done) = tablespace::transport(
+        Rows::ServerSide {
+            template,
+            files: None,
+        } => {
+            parallel(sessions, &all, Step::Copy { template }).await?;
+        }
+        Rows::ServerSide {
+            template,
+            files: Some(files),
+        } => {
+            // One session moves files, one table at a time (see the
+            // tablespace module for why a clone never has two tables
+            // half-moved), while the others copy the rows of the tables
+            // the file route does not take.
+            let by_rows: Vec<&Table> = all
+                .iter()
+                .filter(|t| !files.template.stems.contains_key(&t.name))
+                .copied()
+                .collect();
+            let left = match sessions.split_first_mut() {
+                Some((mover, copiers)) if !copiers.is_empty() => {
+                    let (moved, copied) = join(
+                        tablespace::transport(mover, schema, files.template, files.clone_dir),
+                        parallel(copiers, &by_rows, Step::Copy { template }),
+                    )
+                    .await;
+                    copied?;
+                    let (left, done) = moved?;
+                    transported = done;
+                    left
+                }
+                _ => {
+                    let (mut left, done) = tablespace::transport(
                         &mut sessions[0],
                         schema,
                         files.template,
@@ -118,11 +145,11 @@ async fn fill(
                     )
                     .await?;
                     transported = done;
-                    rest
+                    left.extend(by_rows);
+                    left
                 }
-                None => all,
             };
-            parallel(sessions, &by_rows, Step::Copy { template }).await?;
+            parallel(sessions, &left, Step::Copy { template }).await?;
         }
         Rows::Stream { source, template } => {
             let sources = try_join_all(sessions.iter().map(|_| session(source, template))).await?;

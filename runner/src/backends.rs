@@ -160,6 +160,13 @@ fn postgres(
             message: "0 is not a number of clones to make at once: use 1 or more".to_owned(),
         });
     }
+    if settings.datadir.is_some() {
+        return Err(RunError::BadSetting {
+            config: config_path.to_owned(),
+            key: "backends.postgres.datadir".to_owned(),
+            message: "is a MySQL/MariaDB setting".to_owned(),
+        });
+    }
     let options = PostgresOptions {
         max_concurrency: settings.max_concurrency,
         strategy,
@@ -183,7 +190,7 @@ fn mysql(
     settings: &crate::config::ServerSettings,
     config_path: &Path,
 ) -> Result<Arc<dyn Cloner>, RunError> {
-    use cloner_mysql::{MysqlCloner, MysqlOptions, resolve_url};
+    use cloner_mysql::{CopyMethod, MysqlCloner, MysqlOptions, resolve_url};
 
     let bad = |key: &str, message: &str| RunError::BadSetting {
         config: config_path.to_owned(),
@@ -196,17 +203,31 @@ fn mysql(
             "0 is not a number of clones to make at once: use 1 or more",
         ));
     }
-    if settings.strategy.is_some() {
-        return Err(bad("strategy", "is a PostgreSQL setting; MySQL has none"));
-    }
+    let copy = match settings.strategy.as_deref() {
+        None => CopyMethod::Auto,
+        Some(value) => CopyMethod::parse(value).ok_or_else(|| {
+            bad(
+                "strategy",
+                &format!(
+                    "{value:?} is not a MySQL strategy: use \"auto\" (table files where \
+                     possible, rows for the rest), \"files\" or \"rows\""
+                ),
+            )
+        })?,
+    };
     if settings.terminate_sessions.is_some() {
         return Err(bad(
             "terminate_sessions",
             "is a PostgreSQL setting; MySQL clones do not wait for other sessions",
         ));
     }
+    if settings.tablespace.is_some() {
+        return Err(bad("tablespace", "is an Oracle setting"));
+    }
     let options = MysqlOptions {
         max_concurrency: settings.max_concurrency,
+        copy,
+        datadir: settings.datadir.clone(),
         ..MysqlOptions::with_url(resolve_url(url.or(settings.url.as_deref())))
     };
     let cloner = MysqlCloner::new(options).map_err(|source| RunError::Backend {
@@ -239,6 +260,9 @@ fn oracle(
             "max_concurrency",
             "0 is not a number of clones to make at once: use 1 or more".to_owned(),
         ));
+    }
+    if settings.datadir.is_some() {
+        return Err(bad("datadir", "is a MySQL/MariaDB setting".to_owned()));
     }
     let route = match settings.strategy.as_deref() {
         None => Route::default(),

@@ -276,8 +276,12 @@ pub struct ServerSettings {
     /// How many clone operations to run at once at most.
     pub max_concurrency: Option<usize>,
     /// How clones are made: PostgreSQL's `CREATE DATABASE … STRATEGY`
-    /// (`file_copy`, `wal_log`); Oracle's route (`ddl`, `datapump`).
+    /// (`file_copy`, `wal_log`); MySQL's copy (`auto`, `files`, `rows`);
+    /// Oracle's route (`ddl`, `datapump`).
     pub strategy: Option<String>,
+    /// MySQL/MariaDB: the server's data directory as this machine sees it,
+    /// for copying table files (default: the server's `@@datadir`).
+    pub datadir: Option<PathBuf>,
     /// Oracle: the tablespace clone users get their quota on (default
     /// `USERS`).
     pub tablespace: Option<String>,

@@ -499,6 +499,24 @@ impl Databases {
 
     /// Drops every database this run created, clones first (concurrently),
     /// then templates. Returns how many were dropped and what could not be.
+    /// How the backends that choose among ways made this run's clones,
+    /// once per cloner.
+    pub(crate) fn clone_methods(&self) -> Vec<(String, String)> {
+        let mut seen: Vec<*const ()> = Vec::new();
+        let mut out = Vec::new();
+        for cloner in self.aliases.iter().filter_map(|a| a.cloner.as_ref()) {
+            let id = Arc::as_ptr(cloner).cast::<()>();
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+            if let Some(method) = cloner.clone_method() {
+                out.push((cloner.backend().to_owned(), method));
+            }
+        }
+        out
+    }
+
     pub(crate) async fn teardown(&self, ctx: &Context) -> (usize, Vec<LeftBehind>) {
         let created = std::mem::take(&mut *self.created.lock().expect("not poisoned"));
         let (templates, clones): (Vec<_>, Vec<_>) = created.into_iter().partition(|c| c.template);

@@ -171,6 +171,9 @@ pub struct RunStats {
     pub phases: Vec<(Phase, Duration)>,
     /// Wall time of the whole run.
     pub total: Duration,
+    /// How each backend that chose among ways made its clones, as
+    /// `(backend, description)` (see `Cloner::clone_method`).
+    pub clone_methods: Vec<(String, String)>,
     /// Databases dropped at teardown.
     pub dropped: usize,
     /// Databases that could not be dropped.

@@ -190,6 +190,7 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         .catch_unwind()
         .await;
 
+    stats.clone_methods = dbs.clone_methods();
     let teardown = Instant::now();
     ctx.send(Event::PhaseStarted {
         phase: Phase::Teardown,

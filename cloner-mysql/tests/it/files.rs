@@ -288,8 +288,9 @@ async fn a_data_directory_that_is_not_the_servers_fails_files_and_falls_back_und
     let names = Names::new("files_elsewhere");
     with_cleanup(&files, &names, async {
         let tpl = names.template();
-        let schema = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY) ENGINE = InnoDB; \
-                      INSERT INTO t VALUES (1), (2);";
+        // Big enough for `auto` to want its file.
+        let schema = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v VARCHAR(300)) ENGINE = InnoDB; \
+                      INSERT INTO t SELECT seq, REPEAT('x', 300) FROM seq_1_to_2000;";
         template(&files, &tpl, &migrations(&[("0001.sql", schema)])).await;
 
         let refused = files
@@ -315,7 +316,7 @@ async fn a_data_directory_that_is_not_the_servers_fails_files_and_falls_back_und
             scalar(&probe, &names.worker(2), "SELECT COUNT(*) FROM t")
                 .await
                 .as_deref(),
-            Some("2")
+            Some("2000")
         );
         let report = auto.copy_report();
         assert_eq!((report.tables_by_files, report.tables_by_rows), (0, 1));
@@ -326,6 +327,60 @@ async fn a_data_directory_that_is_not_the_servers_fails_files_and_falls_back_und
                 .any(|n| n.contains("file route not taken")),
             "{:?}",
             report.notes
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_copies_big_tables_as_files_and_small_ones_as_rows() {
+    let cloner = cloner_copying(CopyMethod::Auto).await;
+    let probe = MysqlProbe::new();
+    let names = Names::new("files_auto");
+    with_cleanup(&cloner, &names, async {
+        let tpl = names.template();
+        let schema = "
+            CREATE TABLE big (id INT NOT NULL PRIMARY KEY, v VARCHAR(300) NOT NULL) ENGINE = InnoDB;
+            INSERT INTO big SELECT seq, REPEAT(CHAR(65 + seq % 26), 300) FROM seq_1_to_3000;
+            CREATE TABLE small (id INT NOT NULL PRIMARY KEY, big_id INT NOT NULL,
+                FOREIGN KEY (big_id) REFERENCES big (id)) ENGINE = InnoDB;
+            INSERT INTO small VALUES (1, 10), (2, 20);";
+        template(&cloner, &tpl, &migrations(&[("0001.sql", schema)])).await;
+        let sections = [
+            Section {
+                label: "rows of big",
+                sql: "SELECT COUNT(*), SUM(id), MD5(GROUP_CONCAT(v ORDER BY id)) FROM big",
+            },
+            Section {
+                label: "rows of small",
+                sql: "SELECT * FROM small ORDER BY id",
+            },
+        ];
+        let expected = snapshot(&probe, &tpl, &sections).await;
+        let clones = [names.worker(1), names.worker(2), names.worker(3)];
+        for made in
+            futures_util::future::join_all(clones.iter().map(|c| cloner.clone_database(&tpl, c)))
+                .await
+        {
+            made.unwrap_or_else(|e| panic!("{}", chain(&e)));
+        }
+        for clone in &clones {
+            assert_same(
+                &expected,
+                &snapshot(&probe, clone, &sections).await,
+                "after cloning",
+            );
+        }
+        let report = cloner.copy_report();
+        assert_eq!(
+            (report.tables_by_files, report.tables_by_rows),
+            (3, 3),
+            "notes: {:?}",
+            report.notes
+        );
+        assert_eq!(
+            cloner.clone_method().as_deref(),
+            Some("3 tables by table files, 3 by rows")
         );
     })
     .await;

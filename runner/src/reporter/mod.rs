@@ -341,6 +341,9 @@ impl Reporter {
             s.dropped,
             plural(s.dropped)
         );
+        for (backend, method) in &s.clone_methods {
+            let _ = writeln!(text, "{:>12} {backend}: {method}", "Cloned");
+        }
         let phases: Vec<String> = s
             .phases
             .iter()
