@@ -385,3 +385,78 @@ async fn auto_copies_big_tables_as_files_and_small_ones_as_rows() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_without_process_and_reload_copies_rows_under_auto_and_fails_files_naming_it() {
+    use futures_util::FutureExt as _;
+    let root = cloner_copying(CopyMethod::Auto).await;
+    let probe = MysqlProbe::new();
+    let names = Names::new("files_priv");
+    let user = format!("pc_nofiles_{}", names.run());
+    let password = format!("pw_{}", names.run());
+    let opts = mysql_async::Opts::from_url(&server_url()).expect("the test server's URL");
+    let pattern = format!("files\\_priv\\_pc{}\\_%", names.run());
+    // Everything a clone by rows needs, on this test's names only; not the
+    // global PROCESS (to find the files) and RELOAD (to export them).
+    execute(
+        &probe,
+        "mysql",
+        &format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"),
+    )
+    .await;
+    execute(
+        &probe,
+        "mysql",
+        &format!("GRANT ALL ON `{pattern}`.* TO '{user}'@'%'"),
+    )
+    .await;
+    let limited = |copy| {
+        cloner_with(MysqlOptions {
+            copy,
+            ..MysqlOptions::with_url(format!(
+                "mysql://{user}:{password}@{}:{}",
+                opts.ip_or_hostname(),
+                opts.tcp_port()
+            ))
+        })
+    };
+    let (auto, files) = (
+        limited(CopyMethod::Auto).await,
+        limited(CopyMethod::Files).await,
+    );
+    let outcome = std::panic::AssertUnwindSafe(with_cleanup(&root, &names, async {
+        let tpl = names.template();
+        let schema = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v VARCHAR(300)) ENGINE = InnoDB; \
+                      INSERT INTO t SELECT seq, REPEAT('x', 300) FROM seq_1_to_2000;";
+        template(&root, &tpl, &migrations(&[("0001.sql", schema)])).await;
+
+        auto.clone_database(&tpl, &names.worker(1))
+            .await
+            .unwrap_or_else(|e| panic!("{}", chain(&e)));
+        let report = auto.copy_report();
+        assert_eq!((report.tables_by_files, report.tables_by_rows), (0, 1));
+        assert!(
+            report.notes.iter().any(|n| n.contains("PROCESS")),
+            "{:?}",
+            report.notes
+        );
+
+        match files.clone_database(&tpl, &names.worker(2)).await {
+            Err(e @ cloner::ClonerError::Privilege { .. }) => assert!(
+                matches!(&e, cloner::ClonerError::Privilege { privilege, .. } if privilege == "PROCESS"),
+                "{}",
+                chain(&e)
+            ),
+            other => panic!("expected a missing privilege, got {other:?}"),
+        }
+        let mut left = root.list_databases(&names.prefix()).await.expect("list");
+        left.sort();
+        assert_eq!(left, vec![tpl.clone(), names.worker(1)]);
+    }))
+    .catch_unwind()
+    .await;
+    execute(&probe, "mysql", &format!("DROP USER '{user}'@'%'")).await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}

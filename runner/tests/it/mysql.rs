@@ -137,3 +137,44 @@ fn a_killed_run_leaves_databases_that_clean_drops_and_nothing_else() {
     assert_eq!(databases_like(stranger), [stranger]);
     mariadb(&format!("DROP DATABASE `{stranger}`"));
 }
+
+#[test]
+fn clones_by_table_files_pass_the_suite_and_the_summary_says_how_clones_were_made() {
+    for (strategy, cloned) in [
+        ("files", "Cloned mysql: 56 tables by table files, 0 by rows"),
+        ("rows", "Cloned mysql: 0 tables by table files, 56 by rows"),
+    ] {
+        let project = Project::example(&format!("[backends.mysql]\nstrategy = \"{strategy}\"\n"));
+        let run = project.run(&["--db", "mysql", "--parallel", "8"]);
+        run.assert_code(0);
+        assert!(
+            run.stdout
+                .contains("8 clones made for 8 workers; 9 databases dropped")
+                && run.stdout.contains(cloned),
+            "strategy {strategy}:\n{}",
+            run.stdout
+        );
+        assert!(run.tests_with("PASS").len() >= 60, "{}", run.stdout);
+        let id = run.run_id();
+        assert_eq!(
+            databases_like(&id),
+            Vec::<String>::new(),
+            "run {id} left databases"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_strategy_is_a_config_error_naming_the_key_and_the_choices() {
+    let project = Project::example("[backends.mysql]\nstrategy = \"fast\"\n");
+    let run = project.run(&["--db", "mysql"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("backends.mysql.strategy")
+            && run.stderr.contains("\"fast\"")
+            && run.stderr.contains("\"files\"")
+            && run.stderr.contains("paraclone.toml"),
+        "{}",
+        run.stderr
+    );
+}
