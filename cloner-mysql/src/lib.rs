@@ -1,5 +1,7 @@
 //! paraclone's MySQL/MariaDB backend: read the template's definition once,
-//! then build every clone at the same time, rows copied by the server.
+//! then build every clone at the same time, InnoDB tables copied as their
+//! tablespace files where the server's files are at hand, rows copied by
+//! the server otherwise.
 //!
 //! # Why
 //!
@@ -8,9 +10,10 @@
 //! into `mysql <clone>`, once per worker and one worker after another: each
 //! clone re-reads the whole schema, sends every row out of the server as
 //! SQL text and parses it back in, and eight workers wait for eight such
-//! round trips in a row (about 9.5 s each for a 200-table, 80 MB template).
-//! A server-side `CREATE TABLE … LIKE` plus `INSERT … SELECT` is much
-//! faster but loses foreign keys, views, triggers and routines.
+//! round trips in a row (about 5 s each here for a 200-table template of
+//! 137 MB on disk). A server-side `CREATE TABLE … LIKE` plus
+//! `INSERT … SELECT` is much faster but loses foreign keys, views,
+//! triggers and routines.
 //!
 //! [`MysqlCloner`] does the dump/restore in-process, without the
 //! `mysqldump` or `mysql` binaries, and only the part that must be done
@@ -24,14 +27,37 @@
 //!   with the `sql_mode`, character set and time zone each was created
 //!   under, plus the database's default character set and collation;
 //! - **every clone is built concurrently** (bounded by
-//!   [`Cloner::concurrency_hint`](cloner::Cloner::concurrency_hint)), and
-//!   within a clone tables are created and filled in parallel sessions
-//!   ([`MysqlOptions::table_parallelism`]);
-//! - rows never leave the server: `INSERT INTO clone.t (cols) SELECT cols
-//!   FROM template.t`, with generated columns left out of the list;
+//!   [`Cloner::concurrency_hint`](cloner::Cloner::concurrency_hint)): its
+//!   tables are created (foreign keys included, checks off), then filled;
+//! - rows never leave the server. On MariaDB 10.6+ whose data directory
+//!   this machine can read and write (the server runs here, as on a CI
+//!   machine or a laptop; or its files are mounted at
+//!   [`MysqlOptions::datadir`]), an InnoDB table's **tablespace file is
+//!   copied** ("transportable tablespaces": `FLUSH TABLES … FOR EXPORT` on
+//!   the template once, then per table `DISCARD TABLESPACE`, a file copy
+//!   and `IMPORT TABLESPACE`), which writes each page once instead of
+//!   sending every row through the buffer pool, the redo log and the
+//!   doublewrite buffer and rebuilding every index. Other tables, and all
+//!   of them elsewhere, are filled with `INSERT INTO clone.t (cols) SELECT
+//!   cols FROM template.t` in parallel sessions
+//!   ([`MysqlOptions::table_parallelism`](MysqlOptions#structfield.table_parallelism)), generated columns left out;
 //! - then routines, views (in dependency order, retried until all exist),
 //!   triggers (in firing order) and events are created, so that no trigger
 //!   fires on copied rows.
+//!
+//! [`MysqlOptions::copy`] chooses: [`CopyMethod::Auto`] (the default)
+//! copies as files the tables whose file is 384 KiB or more, where that
+//! is faster (below, the three data-dictionary changes a file costs
+//! outweigh the rows), and everything else as rows; [`CopyMethod::Files`]
+//! copies every table it can as files and fails if the route is not
+//! possible at all; [`CopyMethod::Rows`] never copies files. The file
+//! route leaves to rows the tables it cannot move: other engines,
+//! partitioned tables, tables with a `FULLTEXT` index, encrypted tables,
+//! and names with non-ASCII characters; a table whose import the server
+//! refuses is made again and filled by rows. [`MysqlCloner::copy_report`]
+//! (and the run's summary) says how many tables went which way and why.
+//! The file route needs the global privileges `PROCESS` (to find the
+//! files) and `RELOAD` (to export them); without them `auto` copies rows.
 //!
 //! `DEFINER=` clauses are dropped, so every object of a clone belongs to
 //! the login that made it (which need not be allowed to name others).
@@ -44,52 +70,65 @@
 //!
 //! # Measured
 //!
-//! `cargo run -p cloner-mysql --example clone_bench` builds a template of
-//! 200 tables × 3 secondary indexes (and a foreign key each) × 1,000 rows
-//! (about 120 MB with indexes), then times, on the same server, clones
-//! asked for at once against Django's method (`mysqldump --routines
-//! --events <template> | mysql <clone>`, one clone after another). On
-//! MariaDB 10.11 with its stock settings (128 MiB buffer pool, 96 MiB redo
-//! log, doublewrite on, `innodb_flush_log_at_trx_commit = 1`), 2 cores and
-//! a virtual disk, four runs gave:
+//! `cargo run --release -p cloner-mysql --example clone_bench` builds a
+//! template of 200 tables × 3 secondary indexes (and a foreign key each) ×
+//! 1,000 rows (137 MB on disk, 688 KiB per table file), then times, on the
+//! same server, clones asked for at once against Django's method
+//! (`mysqldump --routines --events <template> | mysql <clone>`, one clone
+//! after another). On MariaDB 10.11 with its stock settings (128 MiB
+//! buffer pool, 96 MiB redo log, doublewrite on,
+//! `innodb_flush_log_at_trx_commit = 1`, `sync_frm = ON`), 2 cores and a
+//! virtual disk (ext4 mounted with `discard`), runs of this session gave:
 //!
-//! | clones | paraclone        | Django's method |
-//! |--------|------------------|-----------------|
-//! | 1      | 1.8 – 6.0 s      | 10.5 – 32 s     |
-//! | 4      | 6.3 – 25 s       |                 |
-//! | 8      | 12.4 – 30 s      | 70 – 97 s       |
+//! | clones | by files (`auto`) | by rows       | Django's method |
+//! |--------|-------------------|---------------|-----------------|
+//! | 1      | 1.5 – 2.2 s       | 2.3 s         | 4.7 s           |
+//! | 4      | 4.1 – 5.3 s       | 6.7 s         |                 |
+//! | 8      | 7.4 – 11.0 s      | 12.8 – 14.8 s | 42.0 s          |
 //!
-//! so 8 clones take 0.16 – 0.34 of Django's time (about 0.24 typically).
-//! The spread is the server's: on such a small server the copy is bound
-//! by writing pages (8 clones write about 1 GB through a 128 MiB pool and
-//! a 96 MiB redo log), and each run pays for the flushing and purging the
-//! previous one left. More clones at a time than the buffer pool holds
-//! thrash it, which is why the default concurrency is bounded by the pool
-//! (32 MiB per clone: 4 at a time on a stock server, up to
-//! [`DEFAULT_MAX_CONCURRENCY`] on a larger one); within a clone,
-//! [`DEFAULT_TABLE_PARALLELISM`] sessions (2) did best or near best in
-//! every run. Rows streamed through the client
-//! ([`MysqlCloner::clone_to`]) took 4 – 8 s for one clone.
+//! so 8 clones take 0.18 – 0.26 of Django's time by files (0.20 typically),
+//! against 0.30 – 0.35 by rows. What bounds the file route is not the
+//! copying (137 MB per clone is copied in 0.15 s and imported in 0.8 s)
+//! but the data dictionary: MariaDB creates, discards and imports tables
+//! one at a time whoever asks (each a few synchronous writes under a
+//! server-wide lock; the server uses under one core meanwhile), so the
+//! 4,800 such statements of 8 clones of 200 tables take 7 – 9 s whatever
+//! the tables hold. Measured apart with 8 sessions: 1,600 `CREATE TABLE`
+//! 2.7 – 4.3 s, 1,600 `DISCARD` 0.8 s, 1,600 `IMPORT` 3.8 s. That is also
+//! why the file route starts at 384 KiB: with 200 tables of 100 rows
+//! (160 KiB files) 8 clones took 6.0 s by rows and 8.5 s by files, with
+//! 300 rows (256 KiB) 7.5 s and 8.4 s.
 //!
-//! Tried and not kept (same server, `--no-django` runs of the bench, 8
-//! clones, 12.3 – 15 s before): creating tables without their plain
-//! secondary indexes and foreign keys and adding them with one `ALTER
-//! TABLE` after the rows (12.5 – 17.5 s; MariaDB 10.6+ already builds the
-//! indexes of an empty table sorted when rows arrive in a transaction with
-//! `unique_checks = 0` and `foreign_key_checks = 0`, as the copy sessions
-//! set); creating and filling each table in one go instead of all tables
-//! first (10.9 – 11.1 s, within the noise); 4 sessions per clone (11.7 s),
-//! 1 (17.3 s); 2 clones at a time (18.1 s), 8 (13.0 s). During the copy
-//! the 2 cores are about 95 % busy writing some 250 MB/s, so on this
-//! server the 0.15 target is out of reach without the server settings
-//! below. Measured again in two full runs: 8 clones in 12.3 s against
-//! Django's 43.2 s and 41.0 s (0.285 and 0.299).
+//! Tried and not kept for the row route (8 clones, 12.3 – 15 s before):
+//! creating tables without their plain secondary indexes and foreign keys
+//! and adding them with one `ALTER TABLE` after the rows (12.5 – 17.5 s;
+//! MariaDB 10.6+ already builds the indexes of an empty table sorted when
+//! rows arrive in a transaction with `unique_checks = 0` and
+//! `foreign_key_checks = 0`, as the copy sessions set); creating and
+//! filling each table in one go (within the noise); 4 sessions per clone
+//! (11.7 s), 1 (17.3 s). The row route is bound by writing pages through a
+//! small buffer pool, so by rows the default concurrency is bounded by the
+//! pool (32 MiB per clone: 4 at a time on a stock server); by files it is
+//! not. For the file route: two sessions creating a clone's tables instead
+//! of one, and writing each copied file out before its import, made no
+//! difference beyond the noise; creating tables without foreign keys and
+//! adding them after the import cost one more statement per table (+3 s).
 //!
-//! A test server clones much faster with a bigger buffer pool and redo log
-//! (`innodb_buffer_pool_size = 1G`, `innodb_log_file_size = 1G`) and
+//! A test server clones faster still with a bigger buffer pool and redo
+//! log (`innodb_buffer_pool_size = 1G`, `innodb_log_file_size = 1G`) and
 //! without durability it does not need (`innodb_flush_log_at_trx_commit =
-//! 2`, `innodb_doublewrite = 0`): settings for the server, which paraclone
-//! never changes.
+//! 2`, `innodb_doublewrite = 0`, `sync_frm = OFF`): settings for the
+//! server, which paraclone never changes.
+//!
+//! # A killed run
+//!
+//! A clone never has more than one table between `DISCARD` and `IMPORT`:
+//! MariaDB 10.11 refuses, at once and with `ER_LOCK_WAIT_TIMEOUT`, to drop
+//! a table while a table referencing it by a foreign key has its
+//! tablespace discarded, so `DROP DATABASE` of a clone left half-moved by
+//! a killed run fails; the cloner then drops its tables one by one,
+//! retrying those refused while others go, and the database after them.
+//! With one discarded table that always ends (tested).
 //!
 //! # Time zones
 //!

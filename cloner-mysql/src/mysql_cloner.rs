@@ -541,26 +541,12 @@ impl MysqlCloner {
             )
         })?;
         let free = usize::try_from(max_connections.saturating_sub(connected)).unwrap_or(usize::MAX);
-        let supported = files_supported(&version);
-        // Files likely: the route needs the server's files here.
-        let files = supported
-            && self.options.copy != CopyMethod::Rows
-            && std::fs::read_dir(
-                self.options
-                    .datadir
-                    .as_deref()
-                    .unwrap_or(Path::new(&datadir)),
-            )
-            .is_ok();
-        let _ = self.facts.set((datadir, supported));
+        let _ = self.facts.set((datadir, files_supported(&version)));
         // Without a configured maximum, a small buffer pool lowers the
-        // default for row copies, which go through it (file copies do
-        // not): see the crate documentation for the measurements.
-        let pool_bound = match (self.options.max_concurrency, files) {
-            (Some(_), _) | (None, true) => usize::MAX,
-            (None, false) => {
-                usize::try_from(buffer_pool / BUFFER_POOL_PER_CLONE).unwrap_or(usize::MAX)
-            }
+        // default: see the crate documentation for the measurements.
+        let pool_bound = match self.options.max_concurrency {
+            Some(_) => usize::MAX,
+            None => usize::try_from(buffer_pool / BUFFER_POOL_PER_CLONE).unwrap_or(usize::MAX),
         };
         let per_clone = self.options.table_parallelism() + 1;
         let hint = hint(self.options.cap().min(pool_bound.max(1)), free, per_clone);

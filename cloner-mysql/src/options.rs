@@ -20,7 +20,7 @@ pub const URL_ENV: &str = "PARACLONE_MYSQL_URL";
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 
 /// How many tables of one clone are created and filled at the same time,
-/// each on its own connection, when [`MysqlOptions::table_parallelism`] is
+/// each on its own connection, when [`MysqlOptions::table_parallelism`](MysqlOptions#structfield.table_parallelism) is
 /// not set.
 pub const DEFAULT_TABLE_PARALLELISM: usize = 2;
 

@@ -298,7 +298,7 @@ async fn postgres(counts: &[usize]) -> Result<Backend> {
 
 #[cfg(feature = "mysql")]
 async fn mysql(counts: &[usize]) -> Result<Backend> {
-    use cloner_mysql::{MysqlCloner, MysqlOptions};
+    use cloner_mysql::{CopyMethod, MysqlCloner, MysqlOptions};
 
     let options = MysqlOptions::from_env();
     let probe = MysqlCloner::new(options.clone())?;
@@ -309,11 +309,38 @@ async fn mysql(counts: &[usize]) -> Result<Backend> {
     // Django's method needs the command-line clients; say which is missing
     // before measuring anything.
     mysql_clients()?;
-    let default: Factory =
-        Arc::new(move || Ok(Arc::new(MysqlCloner::new(options.clone())?) as Arc<dyn Cloner>));
+    let with = |copy: CopyMethod| -> Factory {
+        let options = MysqlOptions {
+            copy,
+            ..options.clone()
+        };
+        Arc::new(move || Ok(Arc::new(MysqlCloner::new(options.clone())?) as Arc<dyn Cloner>))
+    };
+    let default = with(CopyMethod::Auto);
     let n = counts.iter().copied().max().unwrap_or(8);
-    let mut methods =
-        paraclone_methods(&default, counts, "in-process dump, rows copied server-side");
+    let mut methods = paraclone_methods(
+        &default,
+        counts,
+        "strategy auto: table files of 384 KiB+ copied, rows for the rest",
+    );
+    methods.extend([
+        Method {
+            key: "files_concurrent".to_owned(),
+            label: format!(
+                "paraclone with strategy files (every InnoDB table's file), {n} at once"
+            ),
+            role: Role::Variant,
+            cloner: with(CopyMethod::Files),
+            how: How::Bounded(n),
+        },
+        Method {
+            key: "rows_concurrent".to_owned(),
+            label: format!("paraclone with strategy rows (INSERT … SELECT), {n} at once"),
+            role: Role::Variant,
+            cloner: with(CopyMethod::Rows),
+            how: How::Bounded(n),
+        },
+    ]);
     methods.extend([
         Method {
             key: "django".to_owned(),
@@ -328,7 +355,12 @@ async fn mysql(counts: &[usize]) -> Result<Backend> {
         name: "mysql",
         paraclone: default,
         methods,
-        notes: Vec::new(),
+        notes: vec![
+            "Table files are copied only where the server's data directory is readable and \
+             writable here (MariaDB 10.6+ on this machine, paraclone as root or the server's \
+             user); elsewhere `files` fails and `auto` copies rows."
+                .to_owned(),
+        ],
         maintenance: Some(probe.connection("mysql")),
     })
 }
