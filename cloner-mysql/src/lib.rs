@@ -46,7 +46,7 @@
 //!   fires on copied rows.
 //!
 //! [`MysqlOptions::copy`] chooses: [`CopyMethod::Auto`] (the default)
-//! copies as files the tables whose file is 384 KiB or more, where that
+//! copies as files the tables whose file is 320 KiB or more, where that
 //! is faster (below, the three data-dictionary changes a file costs
 //! outweigh the rows), and everything else as rows; [`CopyMethod::Files`]
 //! copies every table it can as files and fails if the route is not
@@ -95,9 +95,10 @@
 //! 4,800 such statements of 8 clones of 200 tables take 7 – 9 s whatever
 //! the tables hold. Measured apart with 8 sessions: 1,600 `CREATE TABLE`
 //! 2.7 – 4.3 s, 1,600 `DISCARD` 0.8 s, 1,600 `IMPORT` 3.8 s. That is also
-//! why the file route starts at 384 KiB: with 200 tables of 100 rows
+//! why the file route starts at 320 KiB: with 200 tables of 100 rows
 //! (160 KiB files) 8 clones took 6.0 s by rows and 8.5 s by files, with
-//! 300 rows (256 KiB) 7.5 s and 8.4 s.
+//! 300 rows (256 KiB) 7.5 s and 8.4 s, and with the bench's 336 KiB files
+//! (`cargo xtask bench`) 9.4 s and 8.5 s.
 //!
 //! Tried and not kept for the row route (8 clones, 12.3 – 15 s before):
 //! creating tables without their plain secondary indexes and foreign keys

@@ -56,12 +56,13 @@ use crate::schema::{Schema, Table, text};
 use crate::server::Server;
 
 /// The smallest tablespace file `auto` copies as a file (see the crate
-/// documentation): 8 clones of a template of 200 tables with 100 rows
-/// each (files of 160 KiB) took 6.0 s by rows and 8.5 s by files; with
-/// 300 rows (256 KiB) 7.5 s and 8.4 s; with 1,000 rows (688 KiB) 13.5 s
-/// and 8.4 s. The server creates, discards and imports tables one at a
-/// time, so by files every table costs about the same whatever its size.
-pub(crate) const AUTO_MIN_FILE_BYTES: u64 = 384 << 10;
+/// documentation). 8 clones of a template of 200 tables took, by rows and
+/// by files: with 160 KiB files 6.0 s and 8.5 s; 256 KiB 7.5 s and 8.4 s;
+/// 336 KiB 9.4 s and 8.5 s (the bench's template, medians of 3); 688 KiB
+/// 13.5 s and 8.4 s. The server creates, discards and imports tables one
+/// at a time, so by files every table costs about the same whatever its
+/// size; the two cross between 256 and 336 KiB.
+pub(crate) const AUTO_MIN_FILE_BYTES: u64 = 320 << 10;
 
 /// `ER_LOCK_WAIT_TIMEOUT`: what MariaDB answers, at once, when a table
 /// related by a foreign key to a discarded tablespace is dropped.

@@ -321,7 +321,7 @@ async fn mysql(counts: &[usize]) -> Result<Backend> {
     let mut methods = paraclone_methods(
         &default,
         counts,
-        "strategy auto: table files of 384 KiB+ copied, rows for the rest",
+        "strategy auto: table files of 320 KiB+ copied, rows for the rest",
     );
     methods.extend([
         Method {
