@@ -274,6 +274,10 @@ async fn a_clone_left_half_moved_by_a_killed_run_is_dropped_whole() {
     .await;
 }
 
+/// One table of 2,000 rows: a file big enough for `auto` to copy it.
+const BIG: &str = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v VARCHAR(300)) ENGINE = InnoDB; \
+                   INSERT INTO t SELECT seq, REPEAT('x', 300) FROM seq_1_to_2000;";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_data_directory_that_is_not_the_servers_fails_files_and_falls_back_under_auto() {
     let elsewhere = tempfile::tempdir().expect("a temporary directory");
@@ -288,10 +292,7 @@ async fn a_data_directory_that_is_not_the_servers_fails_files_and_falls_back_und
     let names = Names::new("files_elsewhere");
     with_cleanup(&files, &names, async {
         let tpl = names.template();
-        // Big enough for `auto` to want its file.
-        let schema = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v VARCHAR(300)) ENGINE = InnoDB; \
-                      INSERT INTO t SELECT seq, REPEAT('x', 300) FROM seq_1_to_2000;";
-        template(&files, &tpl, &migrations(&[("0001.sql", schema)])).await;
+        template(&files, &tpl, &migrations(&[("0001.sql", BIG)])).await;
 
         let refused = files
             .clone_database(&tpl, &names.worker(1))
@@ -426,9 +427,7 @@ async fn a_login_without_process_and_reload_copies_rows_under_auto_and_fails_fil
     );
     let outcome = std::panic::AssertUnwindSafe(with_cleanup(&root, &names, async {
         let tpl = names.template();
-        let schema = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, v VARCHAR(300)) ENGINE = InnoDB; \
-                      INSERT INTO t SELECT seq, REPEAT('x', 300) FROM seq_1_to_2000;";
-        template(&root, &tpl, &migrations(&[("0001.sql", schema)])).await;
+        template(&root, &tpl, &migrations(&[("0001.sql", BIG)])).await;
 
         auto.clone_database(&tpl, &names.worker(1))
             .await
