@@ -335,14 +335,24 @@ async fn lock_for_export(
         .await
         .map_err(at("lock the template's tables for export", "RELOAD"))?;
     let probe = dir.join(format!("{first}.cfg"));
-    if !probe.is_file() {
-        return Err(ExportError::Unavailable(format!(
-            "{} did not appear when the server exported the template: {} is not the server's \
-             data directory as this machine sees it (set `datadir` under [backends.mysql] if \
-             the server's files are mounted elsewhere)",
-            probe.display(),
-            datadir.path.display()
-        )));
+    match std::fs::metadata(&probe) {
+        Ok(meta) if meta.is_file() => {}
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(ExportError::Unavailable(format!(
+                "{} cannot be read by this process: copying table files needs paraclone to \
+                 run as root or as the server's user",
+                dir.display()
+            )));
+        }
+        _ => {
+            return Err(ExportError::Unavailable(format!(
+                "{} did not appear when the server exported the template: {} is not the \
+                 server's data directory as this machine sees it (set `datadir` under \
+                 [backends.mysql] if the server's files are mounted elsewhere)",
+                probe.display(),
+                datadir.path.display()
+            )));
+        }
     }
     Ok(TemplateFiles {
         dir,
