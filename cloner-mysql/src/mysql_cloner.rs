@@ -76,11 +76,9 @@ pub struct MysqlCloner {
     /// Bounds the clone operations of this cloner, whoever calls them.
     permits: Semaphore,
     schemas: SchemaCache,
-    /// The server's `@@datadir` and whether it is MariaDB 10.6 or later,
-    /// learnt with the version.
-    facts: OnceLock<(String, bool)>,
-    /// Where the file route finds the server's files, or why it cannot.
-    datadir: OnceCell<Result<Datadir, String>>,
+    /// Where the file route finds the server's files, or why it cannot;
+    /// decided with the version.
+    datadir: OnceLock<Result<Datadir, String>>,
     exports: Exports,
     report: Mutex<CopyReport>,
 }
@@ -123,8 +121,7 @@ impl MysqlCloner {
             hint: AtomicUsize::new(cap),
             permits: Semaphore::new(cap),
             schemas: Mutex::new(HashMap::new()),
-            facts: OnceLock::new(),
-            datadir: OnceCell::new(),
+            datadir: OnceLock::new(),
             exports: Exports::default(),
             report: Mutex::new(CopyReport::default()),
         })
@@ -148,38 +145,25 @@ impl MysqlCloner {
         }
     }
 
-    /// Where the file route finds the server's files: the configured
-    /// `datadir`, else the server's own; or why the route is not possible.
+    /// Where the file route finds the server's files, or why the route is
+    /// not possible.
     async fn datadir(&self) -> Result<Result<Datadir, String>, ClonerError> {
-        self.datadir
-            .get_or_try_init(|| async {
-                let version = self.server_version().await?;
-                let (server_datadir, supported) = self.facts.get().cloned().unwrap_or_default();
-                if !supported {
-                    return Ok(Err(format!(
-                        "the file route needs MariaDB 10.6 or later, the server is {version}"
-                    )));
-                }
-                if !cfg!(unix) {
-                    return Ok(Err("the file route is built for Unix only".to_owned()));
-                }
-                let path = self
-                    .options
-                    .datadir
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from(server_datadir));
-                if std::fs::read_dir(&path).is_err() {
-                    return Ok(Err(format!(
-                        "the server's data directory {} cannot be read here (the server runs \
-                         elsewhere or as another user; set `datadir` under [backends.mysql] if \
-                         its files are mounted here)",
-                        path.display()
-                    )));
-                }
-                Ok(Ok(Datadir { path }))
-            })
-            .await
-            .cloned()
+        self.server_version().await?;
+        Ok(self.datadir.get().cloned().expect("set with the version"))
+    }
+
+    /// The file route is not possible for `clone`, for the reason `why`:
+    /// an error under [`CopyMethod::Files`], a note otherwise.
+    fn without_files(&self, clone: &str, why: String) -> Result<(), ClonerError> {
+        if self.options.copy == CopyMethod::Files {
+            return Err(ClonerError::Database {
+                op: "copy table files into",
+                name: clone.to_owned(),
+                source: why.into(),
+            });
+        }
+        self.note(format!("file route not taken: {why}"));
+        Ok(())
     }
 
     /// The template's exported files for the file route, or `None` when
@@ -192,17 +176,7 @@ impl MysqlCloner {
         if self.options.copy == CopyMethod::Rows {
             return Ok(None);
         }
-        let unavailable = |why: String| {
-            if self.options.copy == CopyMethod::Files {
-                return Err(ClonerError::Database {
-                    op: "copy table files into",
-                    name: clone.to_owned(),
-                    source: why.into(),
-                });
-            }
-            self.note(format!("file route not taken: {why}"));
-            Ok(None)
-        };
+        let unavailable = |why: String| self.without_files(clone, why).map(|()| None);
         let datadir = match self.datadir().await? {
             Ok(datadir) => datadir,
             Err(why) => return unavailable(why),
@@ -312,15 +286,10 @@ impl MysqlCloner {
                             dir.display(),
                             datadir.path.display()
                         );
-                        if self.options.copy == CopyMethod::Files {
+                        if let Err(e) = self.without_files(name, why) {
                             let _ = self.drop_database(name).await;
-                            return Err(ClonerError::Database {
-                                op: "copy table files into",
-                                name: name.to_owned(),
-                                source: why.into(),
-                            });
+                            return Err(e);
                         }
-                        self.note(format!("file route not taken: {why}"));
                         None
                     }
                     None => {
@@ -515,6 +484,35 @@ impl MysqlCloner {
         }
     }
 
+    /// Where the file route finds the files of the server whose
+    /// `VERSION()` and `@@datadir` these are: the configured `datadir`,
+    /// else the server's own; or why the route is not possible.
+    fn find_datadir(&self, version: &str, server_datadir: String) -> Result<Datadir, String> {
+        if !files_supported(version) {
+            return Err(format!(
+                "the file route needs MariaDB 10.6 or later, the server is {}",
+                version_label(version)
+            ));
+        }
+        if !cfg!(unix) {
+            return Err("the file route is built for Unix only".to_owned());
+        }
+        let path = self
+            .options
+            .datadir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(server_datadir));
+        if std::fs::read_dir(&path).is_err() {
+            return Err(format!(
+                "the server's data directory {} cannot be read here (the server runs \
+                 elsewhere or as another user; set `datadir` under [backends.mysql] if \
+                 its files are mounted here)",
+                path.display()
+            ));
+        }
+        Ok(Datadir { path })
+    }
+
     async fn ask_version(&self) -> Result<String, ClonerError> {
         let mut conn = self.server.connect().await?;
         let result = async {
@@ -541,7 +539,7 @@ impl MysqlCloner {
             )
         })?;
         let free = usize::try_from(max_connections.saturating_sub(connected)).unwrap_or(usize::MAX);
-        let _ = self.facts.set((datadir, files_supported(&version)));
+        let _ = self.datadir.set(self.find_datadir(&version, datadir));
         // Without a configured maximum, a small buffer pool lowers the
         // default: see the crate documentation for the measurements.
         let pool_bound = match self.options.max_concurrency {

@@ -182,8 +182,14 @@ async fn eligible(
 /// One template's export: the session holding `FLUSH TABLES … FOR EXPORT`
 /// and what it exported.
 struct Export {
-    conn: Option<Conn>,
+    conn: Conn,
     files: Arc<TemplateFiles>,
+}
+
+/// Unlocks the template and ends the export's session.
+async fn unlock(mut conn: Conn) {
+    let _ = conn.query_drop("UNLOCK TABLES").await;
+    let _ = conn.disconnect().await;
 }
 
 /// The export of one template, shared by the clones being made from it.
@@ -223,13 +229,9 @@ impl Drop for ExportGuard {
 async fn release(slot: &Slot) {
     let mut export = slot.export.lock().await;
     if slot.users.load(Ordering::Acquire) == 0
-        && let Some(Export {
-            conn: Some(mut conn),
-            ..
-        }) = export.take()
+        && let Some(export) = export.take()
     {
-        let _ = conn.query_drop("UNLOCK TABLES").await;
-        let _ = conn.disconnect().await;
+        unlock(export.conn).await;
     }
 }
 
@@ -263,16 +265,10 @@ impl Exports {
     /// dropped or changed (its lock would block either).
     pub(crate) async fn end(&self, template: &str) {
         let slot = self.slots.lock().expect("not poisoned").remove(template);
-        if let Some(slot) = slot {
-            let mut export = slot.export.lock().await;
-            if let Some(Export {
-                conn: Some(mut conn),
-                ..
-            }) = export.take()
-            {
-                let _ = conn.query_drop("UNLOCK TABLES").await;
-                let _ = conn.disconnect().await;
-            }
+        if let Some(slot) = slot
+            && let Some(export) = slot.export.lock().await.take()
+        {
+            unlock(export.conn).await;
         }
     }
 }
@@ -294,12 +290,11 @@ async fn export_template(
     })?;
     match lock_for_export(&mut conn, datadir, template, min_bytes).await {
         Ok(files) => Ok(Export {
-            conn: Some(conn),
+            conn,
             files: Arc::new(files),
         }),
         Err(e) => {
-            let _ = conn.query_drop("UNLOCK TABLES").await;
-            let _ = conn.disconnect().await;
+            unlock(conn).await;
             Err(e)
         }
     }
