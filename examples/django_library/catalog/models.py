@@ -104,3 +104,73 @@ class Loan(models.Model):
 
     def __str__(self):
         return f"{self.book.isbn} to {self.member.email}"
+
+
+class Reservation(models.Model):
+    """A member's place in the queue for a book.
+
+    ``waiting`` until the copy comes back, then ``ready`` (held for the
+    member until ``ready_until``), then ``fulfilled`` when lent to them —
+    or ``cancelled`` / ``expired``. A member has one active (waiting or
+    ready) reservation per book.
+    """
+
+    WAITING = "waiting"
+    READY = "ready"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    ACTIVE = (WAITING, READY)
+    STATUSES = [(s, s) for s in (WAITING, READY, FULFILLED, CANCELLED, EXPIRED)]
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reservations")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reservations")
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=STATUSES, default=WAITING)
+    ready_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Partial unique index on SQLite and PostgreSQL; on MySQL the
+            # row locks in catalog.services.reserve hold the rule.
+            models.UniqueConstraint(
+                fields=["book", "member"],
+                condition=Q(status__in=["waiting", "ready"]),
+                name="reservation_one_active_per_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["waiting", "ready", "fulfilled", "cancelled", "expired"]),
+                name="reservation_status_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ready") | Q(ready_until__isnull=False),
+                name="reservation_ready_has_deadline",
+            ),
+        ]
+
+    @property
+    def is_active(self):
+        """Whether the member is still waiting for, or being held, the book."""
+        return self.status in self.ACTIVE
+
+    def __str__(self):
+        return f"{self.book.isbn} for {self.member.email} ({self.status})"
+
+
+class FinePayment(models.Model):
+    """Money a member paid towards their fines."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="payments")
+    amount_cents = models.PositiveIntegerField()
+    paid_at = models.DateTimeField()
+    reference = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["paid_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="finepayment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount_cents} cents from {self.member.email}"

@@ -1,10 +1,11 @@
 """Report queries over the catalogue, and the overdue snapshots."""
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
-from catalog.models import Book, Member
+from catalog.models import Book, FinePayment, Genre, Loan, Member, Reservation
 from catalog.services import fine_for, overdue_loans
 
 from .models import OverdueSnapshot, SnapshotLine
@@ -78,3 +79,63 @@ def take_snapshot(now=None):
         for r in rows
     )
     return snapshot
+
+
+def fines_report():
+    """Members who owe money: email, fined, paid, outstanding (cents), most owed first."""
+    paid = (
+        FinePayment.objects.filter(member=OuterRef("pk"))
+        .values("member")
+        .annotate(t=Sum("amount_cents"))
+        .values("t")
+    )
+    rows = (
+        Member.objects.annotate(
+            fined=Sum("loans__fine_cents", default=0),
+            paid=Coalesce(Subquery(paid, output_field=IntegerField()), Value(0)),
+        )
+        .values("email", "fined", "paid")
+        .order_by("email")
+    )
+    report = [dict(r, outstanding=r["fined"] - r["paid"]) for r in rows]
+    report = [r for r in report if r["outstanding"] > 0]
+    report.sort(key=lambda r: (-r["outstanding"], r["email"]))
+    return report
+
+
+def genre_shelf():
+    """Every genre (the seeded ones and any added since) with its books and loans ever."""
+    return list(
+        Genre.objects.annotate(
+            books_count=Count("books", distinct=True),
+            loans_count=Count("books__loans", distinct=True),
+        )
+        .order_by("slug")
+        .values("slug", "books_count", "loans_count")
+    )
+
+
+def reservation_queues():
+    """Books with active reservations: isbn, title, waiting, held; longest queue first."""
+    rows = (
+        Book.objects.annotate(
+            waiting=Count("reservations", filter=Q(reservations__status=Reservation.WAITING)),
+            held=Count("reservations", filter=Q(reservations__status=Reservation.READY)),
+        )
+        .filter(Q(waiting__gt=0) | Q(held__gt=0))
+        .order_by("-waiting", "title")
+        .values("isbn", "title", "waiting", "held")
+    )
+    return list(rows)
+
+
+def loans_per_month(year):
+    """{month: loans started that month} for ``year`` (months without loans left out)."""
+    rows = (
+        Loan.objects.annotate(y=ExtractYear("borrowed_at"), m=ExtractMonth("borrowed_at"))
+        .filter(y=year)
+        .values("m")
+        .annotate(n=Count("id"))
+        .order_by("m")
+    )
+    return {r["m"]: r["n"] for r in rows}

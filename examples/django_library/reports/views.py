@@ -2,7 +2,7 @@
 
 from django.http import JsonResponse
 
-from .services import overdue_report, popular_books
+from .services import fines_report, genre_shelf, loans_per_month, overdue_report, popular_books
 
 
 def overdue(request):
@@ -18,3 +18,20 @@ def popular(request):
     except ValueError:
         return JsonResponse({"error": "limit must be a number"}, status=400)
     return JsonResponse({"books": popular_books(limit)})
+
+
+def fines(request):
+    """Members who owe money, as JSON."""
+    rows = fines_report()
+    return JsonResponse({"members": rows, "total_outstanding": sum(r["outstanding"] for r in rows)})
+
+
+def genres(request):
+    """Books and loans per genre, as JSON."""
+    return JsonResponse({"genres": genre_shelf()})
+
+
+def monthly(request, year):
+    """Loans per month of ``year``, as JSON (all twelve months)."""
+    counts = loans_per_month(year)
+    return JsonResponse({"year": year, "months": [counts.get(m, 0) for m in range(1, 13)]})

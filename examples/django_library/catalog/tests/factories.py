@@ -57,3 +57,33 @@ def loan(book_, member_, *, borrowed=NOW, days=14, returned=None):
 def genre(slug):
     """A genre seeded by the data migration."""
     return Genre.objects.get(slug=slug)
+
+
+def reservation(book_, member_, *, at=NOW, status="waiting", ready_until=None):
+    """A reservation row written directly, without the reservation rules."""
+    from catalog.models import Reservation
+
+    if status == "ready" and ready_until is None:
+        ready_until = at + timedelta(days=3)
+    return Reservation.objects.create(book=book_, member=member_, created_at=at, status=status, ready_until=ready_until)
+
+
+def payment(member_, cents, *, at=NOW, reference=None):
+    """A fine payment written directly."""
+    from catalog.models import FinePayment
+
+    return FinePayment.objects.create(
+        member=member_, amount_cents=cents, paid_at=at, reference=reference or f"PAY-{next(_serial)}"
+    )
+
+
+def fined_loan(book_, member_, cents, *, borrowed=NOW - timedelta(days=40)):
+    """A returned loan that was charged ``cents``."""
+    return Loan.objects.create(
+        book=book_,
+        member=member_,
+        borrowed_at=borrowed,
+        due_at=borrowed + timedelta(days=14),
+        returned_at=borrowed + timedelta(days=20),
+        fine_cents=cents,
+    )
