@@ -82,9 +82,12 @@ impl Context {
         match (*current, reason) {
             (None, _) => *current = Some(reason),
             (Some(_), CancelReason::SecondSignal) => *current = Some(reason),
-            (Some(CancelReason::FailFast | CancelReason::SetupFailed), CancelReason::Signal) => {
-                *current = Some(reason)
-            }
+            (
+                Some(
+                    CancelReason::FailFast | CancelReason::SetupFailed | CancelReason::BuildFailed,
+                ),
+                CancelReason::Signal,
+            ) => *current = Some(reason),
             _ => return,
         }
         drop(current);
@@ -117,6 +120,11 @@ impl Context {
         // The receiver lives as long as the run; a send can only fail while
         // the process is going down anyway.
         let _ = self.events.send(event);
+    }
+
+    /// Cancelled when fail-fast stops scheduling (running tests finish).
+    pub(crate) fn failfast_token(&self) -> CancellationToken {
+        self.failfast.clone()
     }
 
     pub(crate) fn stopping(&self) -> bool {

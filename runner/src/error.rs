@@ -95,6 +95,16 @@ pub enum RunError {
         /// The tool's output.
         output: String,
     },
+    /// A long-lived test worker could not be started.
+    #[error("the test worker `{command}` {what}\n{output}")]
+    Worker {
+        /// The command.
+        command: String,
+        /// What went wrong (`exited with code 1 before it was ready`).
+        what: String,
+        /// What it printed, redacted.
+        output: String,
+    },
     /// A process could not be started.
     #[error("could not start {command}")]
     Spawn {

@@ -28,6 +28,7 @@ mod reporter;
 mod run;
 mod spawn;
 mod sweep;
+mod worker;
 
 pub mod config;
 
@@ -36,7 +37,7 @@ pub use error::{RunError, exit_code};
 pub use events::{
     AliasSummary, CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun, TestId,
 };
-pub use reporter::{Reporter, ReporterOptions};
+pub use reporter::{Color, Reporter, ReporterOptions};
 pub use run::{CleanOptions, Order, RunOptions, Runner, clean};
 
 /// An error and its causes on one line, `outer: inner: innermost`.

@@ -23,6 +23,7 @@ use crate::events::SweptRun;
 use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
 use crate::spawn;
 use crate::sweep::{self, SweepOptions};
+use crate::worker::{Observer, StartError, Worker};
 
 /// What to run and how, after config and command line are merged.
 #[derive(Clone, Debug)]
@@ -180,6 +181,7 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
     }
     let mut stats = RunStats {
         workers,
+        requested_workers: workers,
         shared_database: options.share_database,
         ..RunStats::default()
     };
@@ -191,6 +193,16 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         .await;
 
     stats.clone_methods = dbs.clone_methods();
+    if !options.share_database {
+        // Counted from what exists: a run stopped during the build or the
+        // cloning made clones too.
+        stats.clones = dbs.clones_made();
+    }
+    if !options.share_database {
+        // Counted from what exists: a run stopped during the build or the
+        // cloning made clones too.
+        stats.clones = dbs.clones_made();
+    }
     let teardown = Instant::now();
     ctx.send(Event::PhaseStarted {
         phase: Phase::Teardown,
@@ -247,7 +259,10 @@ async fn provision_and_run(
     // Tools that read their settings while listing (Django) get the
     // templates' connections, known before the templates exist.
     let dbs_env = dbs.template_env();
-    // Building the tests overlaps building the templates and the clones.
+    // How many groups there are to run, once the tests are listed: no more
+    // slots (and clones) than that.
+    let (units_tx, units_rx) = tokio::sync::watch::channel(None::<usize>);
+    // Building the tests overlaps building the templates.
     // Neither future is dropped early (a dropped clone operation could
     // finish after teardown): when one fails, the other is asked to stop.
     let discover = async {
@@ -273,12 +288,16 @@ async fn provision_and_run(
         if let Err(e) = &suite
             && !matches!(e, RunError::Interrupted)
         {
-            ctx.cancel(CancelReason::SetupFailed);
+            ctx.cancel(CancelReason::BuildFailed);
         }
+        if let Ok(suite) = &suite {
+            let _ = units_tx.send(Some(suite.groups.len()));
+        }
+        drop(units_tx);
         suite.map(|s| (s, duration))
     };
     let provision = async {
-        let result = provision(dbs, stats.workers, options.share_database, ctx).await;
+        let result = provision(dbs, stats.workers, units_rx, options.share_database, ctx).await;
         if let Err(e) = &result
             && !matches!(e, RunError::Interrupted)
         {
@@ -296,6 +315,7 @@ async fn provision_and_run(
         (Ok((suite, d)), Ok(p)) => (suite, d, p),
     };
     stats.clones = phases.2;
+    stats.workers = phases.3;
     stats.phases.push((Phase::Template, phases.0));
     stats.phases.push((Phase::Clone, phases.1));
     stats.phases.push((Phase::Discover, discover_time));
@@ -331,6 +351,7 @@ async fn provision_and_run(
     })?;
     let results = run_tests(&suite, dbs, stats.workers, options, ctx, &scratch).await;
     let _ = std::fs::remove_dir_all(&scratch);
+    let results = results?;
     let duration = started.elapsed();
     ctx.send(Event::PhaseFinished {
         phase: Phase::Run,
@@ -342,7 +363,7 @@ async fn provision_and_run(
     for (test, outcome, duration) in results {
         match outcome {
             Outcome::Passed => stats.passed += 1,
-            Outcome::Interrupted => stats.not_run += 1,
+            Outcome::Interrupted => stats.interrupted += 1,
             Outcome::Skipped => stats.ignored += 1,
             _ => stats.failed += 1,
         }
@@ -355,14 +376,17 @@ async fn provision_and_run(
     Ok(())
 }
 
-/// Builds the templates, then the clones. Returns the time of each phase
-/// and the number of clones.
+/// Builds the templates, then, once the tests are listed (`units` is how
+/// many groups they make), the clones for as many slots as there are
+/// groups, at most `workers`. Returns the time of each phase, the number of
+/// clones and the number of slots.
 async fn provision(
     dbs: &mut Databases,
     workers: usize,
+    mut units: tokio::sync::watch::Receiver<Option<usize>>,
     share: bool,
     ctx: &Context,
-) -> Result<(Duration, Duration, usize), RunError> {
+) -> Result<(Duration, Duration, usize, usize), RunError> {
     let started = Instant::now();
     ctx.send(Event::PhaseStarted {
         phase: Phase::Template,
@@ -375,6 +399,19 @@ async fn provision(
         duration: template,
     });
     result?;
+
+    let listed = tokio::select! {
+        listed = units.wait_for(Option::is_some) => listed.ok().and_then(|u| *u),
+        () = ctx.soft_stop.cancelled() => None,
+    };
+    let Some(units) = listed else {
+        return Err(RunError::Interrupted);
+    };
+    // No test selected: the run ends before it needs a clone.
+    let workers = workers.min(units).max(1);
+    if units == 0 {
+        return Ok((template, Duration::ZERO, 0, workers));
+    }
 
     let started = Instant::now();
     ctx.send(Event::PhaseStarted {
@@ -391,11 +428,15 @@ async fn provision(
         phase: Phase::Clone,
         duration: clone,
     });
-    Ok((template, clone, made?))
+    Ok((template, clone, made?, workers))
 }
 
 /// Runs the suite's groups on `workers` slots: a free slot takes the next
-/// group and runs its tests one after another, each in a fresh process.
+/// group and runs its tests, each in a fresh process, or, for suites run on
+/// long-lived workers, on the slot's worker (started when the slot first
+/// needs it, replaced when it breaks). Tests a broken worker did not get to
+/// go back to the front of the queue. `Err` is a worker that could not be
+/// started at all.
 async fn run_tests(
     suite: &Suite,
     dbs: &Databases,
@@ -403,125 +444,311 @@ async fn run_tests(
     options: &RunOptions,
     ctx: &Context,
     scratch: &std::path::Path,
-) -> Vec<(TestId, Outcome, Duration)> {
-    let queue = Mutex::new(suite.groups.iter().collect::<VecDeque<_>>());
-    let pack = suite.pack_limit();
+) -> Result<Vec<(TestId, Outcome, Duration)>, RunError> {
+    let queue = Mutex::new(suite.groups.iter().cloned().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::with_capacity(suite.selected()));
-    let timeout = options.timeout.or(options.config.tests.timeout);
-    let slow = options.config.tests.slow;
+    let failure = Mutex::new(None);
     let slots = (1..=workers).map(|worker| {
-        let (queue, results) = (&queue, &results);
-        async move {
-            let mut replaced = Replaced::new();
-            let mut generation = 0;
-            let mut env = dbs.worker_env(worker, workers, &replaced);
-            loop {
-                if ctx.no_new_tests() {
-                    return;
-                }
-                let Some(group) =
-                    take_work(&mut queue.lock().expect("not poisoned"), pack, workers)
-                else {
-                    return;
-                };
-                for invocation in suite.invocations(&group, scratch) {
-                    if ctx.no_new_tests() {
-                        return;
-                    }
-                    let spec = invocation.spec.clone().envs(env.iter().cloned());
-                    for test in &invocation.tests {
-                        ctx.send(Event::TestStarted {
-                            test: test.clone(),
-                            worker,
-                        });
-                    }
-                    let count = invocation.tests.len();
-                    ctx.running.fetch_add(count, Ordering::SeqCst);
-                    let mut on_slow = || {
-                        for test in &invocation.tests {
-                            ctx.send(Event::TestSlow {
-                                test: test.clone(),
-                                worker,
-                                elapsed: slow,
-                            });
-                        }
-                    };
-                    let done =
-                        spawn::run(&spec, &ctx.limits(timeout), Some((slow, &mut on_slow))).await;
-                    ctx.running.fetch_sub(count, Ordering::SeqCst);
-                    let tested = match done {
-                        Ok(done) => {
-                            let output = ctx.redact(&String::from_utf8_lossy(&done.output));
-                            suite.results(&invocation, &done, output, timeout)
-                        }
-                        Err(e) => invocation
-                            .tests
-                            .iter()
-                            .map(|test| TestResult {
-                                test: test.clone(),
-                                outcome: Outcome::SpawnFailed {
-                                    reason: format!("could not start {}: {e}", spec.display()),
-                                },
-                                duration: Duration::ZERO,
-                                output: String::new(),
-                                crashed: false,
-                            })
-                            .collect(),
-                    };
-                    let mut crashed = None;
-                    for r in tested {
-                        let failed = !r.outcome.is_pass()
-                            && !matches!(r.outcome, Outcome::Interrupted | Outcome::Skipped);
-                        if options.failfast && failed {
-                            ctx.cancel(CancelReason::FailFast);
-                        }
-                        if r.crashed && crashed.is_none() {
-                            crashed = Some(r.test.clone());
-                        }
-                        results.lock().expect("not poisoned").push((
-                            r.test.clone(),
-                            r.outcome.clone(),
-                            r.duration,
-                        ));
-                        ctx.send(Event::TestFinished {
-                            test: r.test,
-                            worker,
-                            outcome: r.outcome,
-                            duration: r.duration,
-                            output: r.output,
-                        });
-                    }
-                    if let Some(after) =
-                        crashed.filter(|_| !options.share_database && !ctx.stopping())
-                    {
-                        // The test did not get to clean up after itself: the
-                        // next test on this slot gets fresh clones.
-                        generation += 1;
-                        let result = dbs
-                            .replace_clones(worker, generation, &mut replaced, ctx)
-                            .await;
-                        let error = result
-                            .as_ref()
-                            .err()
-                            .map(|e| ctx.redact(&crate::error_chain(e)));
-                        ctx.send(Event::ClonesReplaced {
-                            worker,
-                            after,
-                            error,
-                        });
-                        if result.is_err() {
-                            // This slot retires; the others take its groups.
-                            return;
-                        }
-                        env = dbs.worker_env(worker, workers, &replaced);
-                    }
-                }
-            }
-        }
+        let slot = Slot {
+            worker,
+            workers,
+            suite,
+            dbs,
+            options,
+            ctx,
+            scratch,
+            queue: &queue,
+            results: &results,
+            failure: &failure,
+        };
+        slot.run()
     });
     ctx.checkpoint("run").await;
     join_all(slots).await;
-    results.into_inner().expect("not poisoned")
+    if let Some(e) = failure.into_inner().expect("not poisoned") {
+        return Err(e);
+    }
+    Ok(results.into_inner().expect("not poisoned"))
+}
+
+/// One slot of the run phase: its clones, its worker if the suite has
+/// them, and the loop that takes work.
+struct Slot<'a> {
+    worker: usize,
+    workers: usize,
+    suite: &'a Suite,
+    dbs: &'a Databases,
+    options: &'a RunOptions,
+    ctx: &'a Context,
+    scratch: &'a std::path::Path,
+    queue: &'a Mutex<VecDeque<adapter::Group>>,
+    results: &'a Mutex<Vec<(TestId, Outcome, Duration)>>,
+    failure: &'a Mutex<Option<RunError>>,
+}
+
+impl Slot<'_> {
+    async fn run(self) {
+        let ctx = self.ctx;
+        let mut replaced = Replaced::new();
+        let mut generation = 0;
+        let mut env = self.dbs.worker_env(self.worker, self.workers, &replaced);
+        let mut recorder = Recorder {
+            ctx,
+            worker: self.worker,
+            failfast: self.options.failfast,
+            results: self.results,
+            current: None,
+        };
+        let worker_spec = self.suite.worker_spec();
+        let mut warm: Option<Worker> = None;
+        let mut started = 0;
+        loop {
+            if ctx.no_new_tests() {
+                break;
+            }
+            let Some(group) = take_work(
+                &mut self.queue.lock().expect("not poisoned"),
+                self.suite.pack_limit(),
+                self.workers,
+            ) else {
+                break;
+            };
+            let crashed = match &worker_spec {
+                None => self.run_processes(&group, &env, &mut recorder).await,
+                Some(spec) => {
+                    if warm.is_none() {
+                        started += 1;
+                        let name = format!("w{}-{started}", self.worker);
+                        let start = Worker::start(
+                            spec.clone().envs(env.iter().cloned()),
+                            &self.scratch.join(format!("{name}.sock")),
+                            &self.scratch.join(format!("{name}.out")),
+                            ctx,
+                        )
+                        .await;
+                        match start {
+                            Ok(w) => warm = Some(w),
+                            Err(StartError::Interrupted) => break,
+                            Err(StartError::Failed {
+                                command,
+                                what,
+                                output,
+                            }) => {
+                                let mut failure = self.failure.lock().expect("not poisoned");
+                                if failure.is_none() {
+                                    *failure = Some(RunError::Worker {
+                                        command,
+                                        what,
+                                        output,
+                                    });
+                                }
+                                drop(failure);
+                                ctx.cancel(CancelReason::SetupFailed);
+                                break;
+                            }
+                        }
+                    }
+                    let w = warm.as_mut().expect("started above");
+                    let timeout = self.options.timeout.or(self.options.config.tests.timeout);
+                    let slow = self.options.config.tests.slow;
+                    let end = w
+                        .run_group(&group.tests, ctx, timeout, slow, &mut recorder)
+                        .await;
+                    if !end.left.is_empty() {
+                        self.queue
+                            .lock()
+                            .expect("not poisoned")
+                            .push_front(adapter::Group {
+                                binary: group.binary,
+                                tests: end.left,
+                            });
+                    }
+                    match end.broken {
+                        Some(broken) => {
+                            warm = None;
+                            broken.after
+                        }
+                        None => {
+                            let recycle = self.options.config.tests.max_tests_per_worker;
+                            if recycle.is_some_and(|n| w.tests_run >= n)
+                                && let Some(w) = warm.take()
+                            {
+                                w.exit(ctx).await;
+                            }
+                            None
+                        }
+                    }
+                }
+            };
+            if let Some(after) = crashed.filter(|_| !self.options.share_database && !ctx.stopping())
+            {
+                // The test did not get to clean up after itself: the next
+                // test on this slot gets fresh clones (and a new worker).
+                if let Some(w) = warm.take() {
+                    w.exit(ctx).await;
+                }
+                generation += 1;
+                let result = self
+                    .dbs
+                    .replace_clones(self.worker, generation, &mut replaced, ctx)
+                    .await;
+                let error = result
+                    .as_ref()
+                    .err()
+                    .map(|e| ctx.redact(&crate::error_chain(e)));
+                ctx.send(Event::ClonesReplaced {
+                    worker: self.worker,
+                    after,
+                    error,
+                });
+                if result.is_err() {
+                    // This slot retires; the others take its groups.
+                    break;
+                }
+                env = self.dbs.worker_env(self.worker, self.workers, &replaced);
+            }
+        }
+        if let Some(w) = warm {
+            w.exit(ctx).await;
+        }
+    }
+
+    /// Runs `group` in one-shot processes (a process per test, or per
+    /// batch of a command suite). Returns the first test whose process
+    /// crashed, if one did.
+    async fn run_processes(
+        &self,
+        group: &adapter::Group,
+        env: &[(String, String)],
+        recorder: &mut Recorder<'_>,
+    ) -> Option<TestId> {
+        let ctx = self.ctx;
+        let worker = self.worker;
+        let timeout = self.options.timeout.or(self.options.config.tests.timeout);
+        let slow = self.options.config.tests.slow;
+        for invocation in self.suite.invocations(group, self.scratch) {
+            if ctx.no_new_tests() {
+                return None;
+            }
+            let spec = invocation.spec.clone().envs(env.iter().cloned());
+            for test in &invocation.tests {
+                ctx.send(Event::TestStarted {
+                    test: test.clone(),
+                    worker,
+                });
+            }
+            let count = invocation.tests.len();
+            ctx.running.fetch_add(count, Ordering::SeqCst);
+            let mut on_slow = || {
+                for test in &invocation.tests {
+                    ctx.send(Event::TestSlow {
+                        test: test.clone(),
+                        worker,
+                        elapsed: slow,
+                    });
+                }
+            };
+            let done = spawn::run(&spec, &ctx.limits(timeout), Some((slow, &mut on_slow))).await;
+            ctx.running.fetch_sub(count, Ordering::SeqCst);
+            let tested = match done {
+                Ok(done) => {
+                    let output = ctx.redact(&String::from_utf8_lossy(&done.output));
+                    self.suite.results(&invocation, &done, output, timeout)
+                }
+                Err(e) => invocation
+                    .tests
+                    .iter()
+                    .map(|test| TestResult {
+                        test: test.clone(),
+                        outcome: Outcome::SpawnFailed {
+                            reason: format!("could not start {}: {e}", spec.display()),
+                        },
+                        duration: Duration::ZERO,
+                        output: String::new(),
+                        crashed: false,
+                    })
+                    .collect(),
+            };
+            let mut crashed = None;
+            for r in tested {
+                if r.crashed && crashed.is_none() {
+                    crashed = Some(r.test.clone());
+                }
+                recorder.record(r);
+            }
+            if crashed.is_some() {
+                return crashed;
+            }
+        }
+        None
+    }
+}
+
+/// Turns what a slot's tests do into events and results, whichever way
+/// they run.
+struct Recorder<'a> {
+    ctx: &'a Context,
+    worker: usize,
+    failfast: bool,
+    results: &'a Mutex<Vec<(TestId, Outcome, Duration)>>,
+    /// The test a worker reported started and has not finished.
+    current: Option<TestId>,
+}
+
+impl Recorder<'_> {
+    fn record(&mut self, r: TestResult) {
+        let failed =
+            !r.outcome.is_pass() && !matches!(r.outcome, Outcome::Interrupted | Outcome::Skipped);
+        if self.failfast && failed {
+            self.ctx.cancel(CancelReason::FailFast);
+        }
+        self.results.lock().expect("not poisoned").push((
+            r.test.clone(),
+            r.outcome.clone(),
+            r.duration,
+        ));
+        self.ctx.send(Event::TestFinished {
+            test: r.test,
+            worker: self.worker,
+            outcome: r.outcome,
+            duration: r.duration,
+            output: r.output,
+        });
+    }
+}
+
+impl Observer for Recorder<'_> {
+    fn started(&mut self, test: &TestId) {
+        self.ctx.running.fetch_add(1, Ordering::SeqCst);
+        self.current = Some(test.clone());
+        self.ctx.send(Event::TestStarted {
+            test: test.clone(),
+            worker: self.worker,
+        });
+    }
+
+    fn slow(&mut self, test: &TestId, elapsed: Duration) {
+        self.ctx.send(Event::TestSlow {
+            test: test.clone(),
+            worker: self.worker,
+            elapsed,
+        });
+    }
+
+    fn finished(&mut self, result: TestResult) {
+        if self.current.as_ref() == Some(&result.test) {
+            self.current = None;
+            self.ctx.running.fetch_sub(1, Ordering::SeqCst);
+        } else {
+            // Ended without starting (skipped, or never run): the reporter
+            // still hears of its start first.
+            self.ctx.send(Event::TestStarted {
+                test: result.test.clone(),
+                worker: self.worker,
+            });
+        }
+        self.record(result);
+    }
 }
 
 /// The next work for a free slot: the next group, and, where processes are
@@ -530,12 +757,11 @@ async fn run_tests(
 /// (guided self-scheduling: early takes are large, so few processes start;
 /// later ones shrink, so the slots finish together).
 fn take_work(
-    queue: &mut VecDeque<&adapter::Group>,
+    queue: &mut VecDeque<adapter::Group>,
     pack: Option<usize>,
     workers: usize,
 ) -> Option<adapter::Group> {
-    let first = queue.pop_front()?;
-    let mut work = first.clone();
+    let mut work = queue.pop_front()?;
     let Some(limit) = pack else { return Some(work) };
     let remaining: usize = queue.iter().map(|g| g.tests.len()).sum::<usize>() + work.tests.len();
     let target = remaining.div_ceil(workers).min(limit);
@@ -651,23 +877,23 @@ mod tests {
                     .collect(),
             })
             .collect();
-        let mut queue: VecDeque<&adapter::Group> = groups.iter().collect();
+        let mut queue: VecDeque<adapter::Group> = groups.iter().cloned().collect();
         // 48 tests, 2 workers: an even share is 24 tests, then 12 of the
         // 24 left, and so on.
         let first = take_work(&mut queue, Some(100), 2).unwrap();
         assert_eq!(first.tests.len(), 24);
         assert_eq!(take_work(&mut queue, Some(100), 2).unwrap().tests.len(), 12);
         assert_eq!(first.tests[3].name, "g1.t0", "whole groups, in order");
-        let mut unpacked: VecDeque<&adapter::Group> = groups.iter().collect();
+        let mut unpacked: VecDeque<adapter::Group> = groups.iter().cloned().collect();
         assert_eq!(take_work(&mut unpacked, None, 2).unwrap().tests.len(), 3);
-        let mut capped: VecDeque<&adapter::Group> = groups.iter().collect();
+        let mut capped: VecDeque<adapter::Group> = groups.iter().cloned().collect();
         assert_eq!(
             take_work(&mut capped, Some(4), 1).unwrap().tests.len(),
             3,
             "a group is never split to fit"
         );
         let mut taken = 0;
-        let mut rest: VecDeque<&adapter::Group> = groups.iter().collect();
+        let mut rest: VecDeque<adapter::Group> = groups.iter().cloned().collect();
         while let Some(w) = take_work(&mut rest, Some(100), 2) {
             taken += w.tests.len();
         }
@@ -693,16 +919,36 @@ pub struct CleanOptions {
     pub dry_run: bool,
     /// Also sweep runs still alive that started longer ago than this.
     pub older_than: Option<Duration>,
+    /// Instead of sweeping, take these dead runs' ledgers away without
+    /// dropping anything (for databases whose server is gone for good).
+    pub forget: Vec<String>,
 }
 
 /// Drops the databases of dead runs listed in the ledger (`paraclone
-/// clean`).
+/// clean`), damaged ledgers included as far as they can be read; or, with
+/// [`CleanOptions::forget`], forgets the runs named.
 pub fn clean(options: CleanOptions) -> Result<Vec<SweptRun>, RunError> {
+    let ledger_dir = options.config.state_dir.join("ledger");
+    if !options.forget.is_empty() {
+        return options
+            .forget
+            .iter()
+            .map(|run| {
+                // Checked, so that `--forget ../x` names no other file.
+                let run = RunId::parse(run).ok_or_else(|| RunError::BadSetting {
+                    config: "--forget".into(),
+                    key: run.clone(),
+                    message: "not a run id (10 letters and digits, as a sweep printed it)"
+                        .to_owned(),
+                })?;
+                sweep::forget(&ledger_dir, run.as_str(), options.dry_run)
+            })
+            .collect();
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
-    let ledger_dir = options.config.state_dir.join("ledger");
     runtime.block_on(sweep::sweep(
         &options.config,
         &ledger_dir,
@@ -710,6 +956,7 @@ pub fn clean(options: CleanOptions) -> Result<Vec<SweptRun>, RunError> {
             own: None,
             older_than: options.older_than,
             dry_run: options.dry_run,
+            damaged: true,
         },
     ))
 }

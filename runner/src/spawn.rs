@@ -134,6 +134,138 @@ fn command(spec: &ChildSpec) -> std::io::Result<(tokio::process::Command, std::i
     Ok((cmd, reader))
 }
 
+/// How much of a child's output is kept.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Capture {
+    /// All of it, returned when the child ends (a test, a build).
+    Whole,
+    /// The last this many bytes, readable while it runs (a long-lived
+    /// worker, whose output outside its tests is only worth showing when it
+    /// dies).
+    Tail(usize),
+}
+
+/// A started child: its process group, its output being drained.
+#[derive(Debug)]
+pub(crate) struct Running {
+    child: tokio::process::Child,
+    group: GroupGuard,
+    output: Drain,
+    started: Instant,
+}
+
+#[derive(Debug)]
+enum Drain {
+    Whole(tokio::task::JoinHandle<Vec<u8>>),
+    Tail(std::sync::Arc<std::sync::Mutex<Vec<u8>>>),
+}
+
+/// Starts `spec`. An `Err` means it could not be started at all.
+pub(crate) fn start(spec: &ChildSpec, capture: Capture) -> std::io::Result<Running> {
+    let (mut cmd, mut reader) = command(spec)?;
+    let child = cmd.spawn()?;
+    // The Command holds the pipe's write ends: drop them, or reading would
+    // never see the end of the output.
+    drop(cmd);
+    let group = GroupGuard(child.id().map(|id| Pid::from_raw(id as i32)));
+    let output = match capture {
+        Capture::Whole => Drain::Whole(tokio::task::spawn_blocking(move || {
+            let mut buf = Vec::new();
+            // A read error only truncates what is shown; the exit status
+            // still decides the outcome.
+            let _ = reader.read_to_end(&mut buf);
+            buf
+        })),
+        Capture::Tail(keep) => {
+            let tail = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let shared = std::sync::Arc::clone(&tail);
+            tokio::task::spawn_blocking(move || {
+                let mut chunk = vec![0; 8192];
+                while let Ok(n) = reader.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut tail = shared.lock().expect("not poisoned");
+                    tail.extend_from_slice(&chunk[..n]);
+                    if tail.len() > keep {
+                        let cut = tail.len() - keep;
+                        tail.drain(..cut);
+                    }
+                }
+            });
+            Drain::Tail(tail)
+        }
+    };
+    Ok(Running {
+        child,
+        group,
+        output,
+        started: Instant::now(),
+    })
+}
+
+impl Running {
+    /// Waits for the child to exit (cancel-safe).
+    pub(crate) async fn wait(&mut self) -> std::io::Result<Exit> {
+        Ok(Exit::from(self.child.wait().await?))
+    }
+
+    /// Whether the child has exited already.
+    pub(crate) fn exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Stops the child's group: `signal`, the grace period (cut short by a
+    /// hard stop), then a kill; waits for the child.
+    pub(crate) async fn stop(&mut self, limits: &Limits, polite: Polite) {
+        let signal = match polite {
+            Polite::Interrupt => Signal::SIGINT,
+            Polite::Terminate => Signal::SIGTERM,
+        };
+        stop(&mut self.child, &self.group, signal, limits).await;
+    }
+
+    /// Kills the child's group now and waits for the child.
+    pub(crate) async fn kill(&mut self) {
+        self.group.kill();
+        let _ = self.child.wait().await;
+    }
+
+    /// What the child printed lately (the tail kept by [`Capture::Tail`]).
+    pub(crate) fn tail(&self) -> Vec<u8> {
+        match &self.output {
+            Drain::Tail(tail) => tail.lock().expect("not poisoned").clone(),
+            Drain::Whole(_) => Vec::new(),
+        }
+    }
+
+    /// Kills what is left of the child's group (the pipe closes with it)
+    /// and returns its end.
+    async fn finish(self, exit: Exit) -> Finished {
+        // Whatever the child left running in its group goes with it; this
+        // also closes the output pipe for good.
+        self.group.kill();
+        let output = match self.output {
+            Drain::Whole(task) => task.await.unwrap_or_default(),
+            Drain::Tail(tail) => std::mem::take(&mut *tail.lock().expect("not poisoned")),
+        };
+        Finished {
+            exit,
+            output,
+            duration: self.started.elapsed(),
+        }
+    }
+}
+
+/// The polite signal that starts a stop.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Polite {
+    /// As Ctrl-C.
+    Interrupt,
+    /// As a time-out (SIGTERM).
+    Terminate,
+}
+
 /// Starts `spec` and waits for it within `limits`. An `Err` means it could
 /// not be started at all.
 pub(crate) async fn run(
@@ -141,60 +273,40 @@ pub(crate) async fn run(
     limits: &Limits,
     on_slow: Option<(Duration, &mut dyn FnMut())>,
 ) -> std::io::Result<Finished> {
-    let started = Instant::now();
-    let (mut cmd, mut reader) = command(spec)?;
-    let mut child = cmd.spawn()?;
-    // The Command holds the pipe's write ends: drop them, or reading would
-    // never see the end of the output.
-    drop(cmd);
-    let group = GroupGuard(child.id().map(|id| Pid::from_raw(id as i32)));
-    let output = tokio::task::spawn_blocking(move || {
-        let mut buf = Vec::new();
-        // A read error only truncates what is shown; the exit status still
-        // decides the outcome.
-        let _ = reader.read_to_end(&mut buf);
-        buf
-    });
-
+    let mut running = start(spec, Capture::Whole)?;
     let deadline = limits.timeout.map(|t| tokio::time::Instant::now() + t);
     let (slow_after, mut on_slow) = match on_slow {
         Some((after, f)) => (Some(tokio::time::Instant::now() + after), Some(f)),
         None => (None, None),
     };
-    let sleep_until = |at: Option<tokio::time::Instant>| async move {
-        match at {
-            Some(at) => tokio::time::sleep_until(at).await,
-            None => std::future::pending().await,
-        }
-    };
 
     let mut slow_pending = slow_after.is_some();
     let exit = loop {
         tokio::select! {
-            status = child.wait() => break Exit::from(status?),
+            status = running.wait() => break status?,
             () = sleep_until(slow_after), if slow_pending => {
                 slow_pending = false;
                 if let Some(f) = on_slow.as_mut() { f() }
             }
             () = sleep_until(deadline) => {
-                stop(&mut child, &group, Signal::SIGTERM, limits).await;
+                running.stop(limits, Polite::Terminate).await;
                 break Exit::TimedOut;
             }
             () = limits.soft_stop.cancelled() => {
-                stop(&mut child, &group, Signal::SIGINT, limits).await;
+                running.stop(limits, Polite::Interrupt).await;
                 break Exit::Interrupted;
             }
         }
     };
-    // Whatever the child left running in its group goes with it; this also
-    // closes the output pipe for good.
-    group.kill();
-    let output = output.await.unwrap_or_default();
-    Ok(Finished {
-        exit,
-        output,
-        duration: started.elapsed(),
-    })
+    Ok(running.finish(exit).await)
+}
+
+/// Sleeps until `at`, or for ever without one.
+pub(crate) async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Sends `signal` to the child's group, waits the grace period (cut short
@@ -217,6 +329,7 @@ async fn stop(
 
 /// A child's process group, killed when dropped (a panic or a cancelled
 /// future must not leave test processes behind).
+#[derive(Debug)]
 struct GroupGuard(Option<Pid>);
 
 impl GroupGuard {

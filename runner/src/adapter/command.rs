@@ -20,6 +20,12 @@ use crate::spawn::{self, ChildSpec, Exit, Finished, Limits};
 /// writes JUnit XML.
 const DJANGO_RUNNER: &str = include_str!("paraclone_django.py");
 
+/// The pytest plugin that makes pytest a long-lived worker.
+const PYTEST_PLUGIN: &str = include_str!("paraclone_pytest.py");
+
+/// The `paraclone-v1` protocol's client, shared by both.
+const PYTHON_WORKER: &str = include_str!("paraclone_worker.py");
+
 /// What marks a test id in the Django runner's listing.
 const DJANGO_ID_MARK: &str = "PARACLONE-TEST ";
 
@@ -43,8 +49,8 @@ pub(crate) async fn discover(
     limits: &Limits,
 ) -> Result<(CommandSuite, Listing), RunError> {
     let python_path = match config.preset {
-        Preset::Django => Some(write_django_runner()?),
-        _ => None,
+        Preset::Django | Preset::Pytest => Some(write_python_modules()?),
+        Preset::None => None,
     };
     let tool_args = tool_args
         .iter()
@@ -154,6 +160,13 @@ impl CommandSuite {
     /// The most tests one process runs.
     pub(crate) fn batch(&self) -> usize {
         self.config.batch
+    }
+
+    /// The command that starts a long-lived worker, for suites that run
+    /// on them.
+    pub(crate) fn worker_spec(&self) -> Option<ChildSpec> {
+        let script = self.config.worker.as_ref()?;
+        Some(self.spec(&CommandLine::Shell(script.clone())))
     }
 
     /// The group split into batches of at most `batch` tests, each one run
@@ -303,16 +316,23 @@ fn case_outcome(case: &Case, exit: Exit) -> (Outcome, Duration, (String, String)
     )
 }
 
-/// Writes the Django runner module into a directory of its own and returns
-/// the directory.
-fn write_django_runner() -> Result<PathBuf, RunError> {
-    let dir = std::env::temp_dir().join(format!("paraclone-django-{}", std::process::id()));
+/// Writes the Python modules paraclone ships (the Django runner, the
+/// pytest plugin, the protocol client) into a directory of its own and
+/// returns the directory, which goes on `PYTHONPATH`.
+fn write_python_modules() -> Result<PathBuf, RunError> {
+    let dir = std::env::temp_dir().join(format!("paraclone-python-{}", std::process::id()));
     let error = |source| RunError::Spawn {
-        command: "write the Django test runner".to_owned(),
+        command: "write paraclone's Python modules".to_owned(),
         source,
     };
     std::fs::create_dir_all(&dir).map_err(error)?;
-    std::fs::write(dir.join("paraclone_django.py"), DJANGO_RUNNER).map_err(error)?;
+    for (name, text) in [
+        ("paraclone_django.py", DJANGO_RUNNER),
+        ("paraclone_pytest.py", PYTEST_PLUGIN),
+        ("paraclone_worker.py", PYTHON_WORKER),
+    ] {
+        std::fs::write(dir.join(name), text).map_err(error)?;
+    }
     Ok(dir)
 }
 
@@ -467,6 +487,7 @@ mod tests {
                 cwd: PathBuf::from("/w"),
                 group_separator: "::".to_owned(),
                 batch: 2,
+                worker: None,
                 env: Vec::new(),
             },
             tool_args: String::new(),

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub(crate) use command::CommandSuite;
+pub(crate) use rust::describe_exit;
 pub(crate) use rust::RustSuite;
 
 use crate::config::TestsKind;
@@ -85,8 +86,9 @@ impl Suite {
             SuiteKind::Rust(_) if self.binaries == 1 => "1 binary".to_owned(),
             SuiteKind::Rust(_) => format!("{} binaries", self.binaries),
             SuiteKind::Command(_) => match self.groups.first().and_then(|g| g.tests.first()) {
-                Some(t) => format!("the {} suite", t.binary),
-                None => "the suite".to_owned(),
+                // A suite without a preset is named `suite` in its tests' ids.
+                Some(t) if t.binary != "suite" => format!("the {} suite", t.binary),
+                _ => "the suite".to_owned(),
             },
         }
     }
@@ -102,7 +104,18 @@ impl Suite {
     pub(crate) fn pack_limit(&self) -> Option<usize> {
         match &self.kind {
             SuiteKind::Rust(_) => None,
+            // A worker takes one group at a time.
+            SuiteKind::Command(command) if command.worker_spec().is_some() => None,
             SuiteKind::Command(command) => Some(command.batch()),
+        }
+    }
+
+    /// For suites run on long-lived workers, the command that starts one
+    /// (the slot adds its databases' environment).
+    pub(crate) fn worker_spec(&self) -> Option<ChildSpec> {
+        match &self.kind {
+            SuiteKind::Rust(_) => None,
+            SuiteKind::Command(command) => command.worker_spec(),
         }
     }
 

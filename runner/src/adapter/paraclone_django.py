@@ -10,6 +10,14 @@ their databases from the environment, e.g. with dj-database-url::
 
     DATABASES = {"default": dj_database_url.config(default="sqlite:///db.sqlite3")}
 
+Started by paraclone as a long-lived worker (``PARACLONE_WORKER_SOCKET``
+set), it sets Django up and runs the system checks once, then runs the
+groups of tests paraclone sends over the ``paraclone-v1`` protocol (one
+TestCase class at a time, ``setUpClass``/``tearDownClass`` in order, each
+test's output captured), until paraclone says exit. What a
+TransactionTestCase empties is put back after its class, sequences
+included, so any order of classes works on every database.
+
 With ``PARACLONE_DJANGO_LIST=1`` it only lists the test ids that Django's
 own loader finds for the given labels (tags and ``-k`` patterns apply), one
 per line after ``PARACLONE-TEST ``, and touches no database. With
@@ -24,6 +32,8 @@ import unittest
 from xml.sax.saxutils import escape, quoteattr
 
 from django.test.runner import DiscoverRunner
+
+import paraclone_worker
 
 ID_MARK = "PARACLONE-TEST "
 
@@ -142,6 +152,8 @@ class ParacloneRunner(DiscoverRunner):
         return _JUnitResult
 
     def run_tests(self, test_labels, **kwargs):
+        if paraclone_worker.active():
+            return self._serve()
         if os.environ.get("PARACLONE_DJANGO_LIST") == "1":
             self.setup_test_environment()
             suite = self.build_suite(test_labels)
@@ -158,3 +170,185 @@ class ParacloneRunner(DiscoverRunner):
                     _write_junit(path, _JUnitResult.cases)
                 except OSError:
                     traceback.print_exc()
+
+
+    # The long-lived worker (see the module doc).
+
+    def _serve(self):
+        from django.db import connections
+
+        self.setup_test_environment()
+        try:
+            self.run_checks(set(connections))
+            self._capture = paraclone_worker.Capture()
+            self._pristine = None
+            paraclone_worker.serve(self._run_group)
+        finally:
+            self.teardown_test_environment()
+        return 0
+
+    def _run_group(self, tests, channel):
+        from django.test import TestCase, TransactionTestCase
+
+        suite = self.build_suite(tests)
+        loaded = list(_iter_tests(suite))
+        restores = any(isinstance(t, TransactionTestCase) and not isinstance(t, TestCase) for t in loaded)
+        if restores and self._pristine is None:
+            # Every group leaves the databases as the template was, so
+            # this is the template's contents.
+            self._pristine = _snapshot()
+        result = _WorkerResult(channel, self._capture)
+        try:
+            suite.run(result)
+        finally:
+            result.flush()
+            if restores:
+                _restore(self._pristine)
+        # What the loader did not give, or a class or module set-up
+        # that failed kept from running, is reported as such.
+        for test_id in tests:
+            if test_id in result.reported:
+                continue
+            if channel.stop_requested():
+                break
+            if result.class_skips and not result.class_errors:
+                channel.finished(test_id, "skipped", 0.0, "\n".join(result.class_skips))
+            elif result.class_errors:
+                channel.finished(test_id, "failed", 0.0, "\n".join(result.class_errors))
+            else:
+                channel.finished(test_id, "failed", 0.0, "Django's test loader found no test %s" % test_id)
+
+
+def _snapshot():
+    from django.db import connections
+
+    contents = {}
+    for alias in connections:
+        connection = connections[alias]
+        if connection.settings_dict.get("TEST", {}).get("MIRROR"):
+            continue
+        contents[alias] = connection.creation.serialize_db_to_string()
+        # TransactionTestCase.serialized_rollback reads it from here.
+        connection._test_serialized_contents = contents[alias]
+    return contents
+
+
+def _restore(contents):
+    """Puts back the template's rows after a TransactionTestCase class
+    emptied the tables. The sequences then continue after the restored
+    rows: restoring rows with their ids into tables whose sequences a flush
+    reset would make the next insert collide with them."""
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db import connections, router
+
+    for alias, data in contents.items():
+        connection = connections[alias]
+        call_command(
+            "flush",
+            verbosity=0,
+            interactive=False,
+            database=alias,
+            reset_sequences=False,
+            inhibit_post_migrate=True,
+        )
+        connection.creation.deserialize_db_from_string(data)
+        models = [m for m in apps.get_models(include_auto_created=True) if router.allow_migrate_model(alias, m)]
+        statements = connection.ops.sequence_reset_sql(no_style(), models)
+        if statements:
+            with connection.cursor() as cursor:
+                for sql in statements:
+                    cursor.execute(sql)
+
+
+class _WorkerResult(unittest.TestResult):
+    """Reports each test to paraclone as it runs. A test's end is sent
+    when the next one starts (or the group is over), so that an error in
+    the tearDownClass after it is still counted against it."""
+
+    def __init__(self, channel, capture):
+        super().__init__()
+        self.channel = channel
+        self.capture = capture
+        self.reported = set()
+        self.class_errors = []
+        self.class_skips = []
+        self._current = None
+        self._held = None
+
+    def flush(self):
+        if self._held is not None:
+            test_id, verdict, elapsed, output = self._held
+            self._held = None
+            self.channel.finished(test_id, verdict, elapsed, output)
+
+    def startTest(self, test):
+        self.flush()
+        super().startTest(test)
+        self.channel.started(test.id())
+        self._current = {"id": test.id(), "verdict": "passed", "texts": [], "started": time.monotonic()}
+        self.capture.start()
+
+    def _set(self, verdict, text):
+        current = self._current
+        if current["verdict"] != "failed":
+            current["verdict"] = verdict
+        if text:
+            current["texts"].append(text)
+
+    def _outside(self, test, verdict, text):
+        # An error of a class or module fixture (unittest's _ErrorHolder):
+        # after a test, it fails that test; before any, the tests it kept
+        # from running.
+        if self._held is not None and verdict == "failed":
+            test_id, _, elapsed, output = self._held
+            self._held = (test_id, "failed", elapsed, paraclone_worker.join(output, "%s\n%s" % (test, text)))
+        elif verdict == "failed":
+            self.class_errors.append("%s\n%s" % (test, text))
+        else:
+            self.class_skips.append("%s: %s" % (test, text))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        text = self._exc_info_to_string(err, test)
+        if self._current is None or not isinstance(test, unittest.TestCase):
+            self._outside(test, "failed", text)
+        else:
+            self._set("failed", text)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._set("failed", self._exc_info_to_string(err, test))
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self._set("failed", "%s\n%s" % (subtest, self._exc_info_to_string(err, test)))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        if self._current is None or not isinstance(test, unittest.TestCase):
+            self._outside(test, "skipped", reason)
+        else:
+            self._set("skipped", reason)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self._set("failed", "unexpected success")
+
+    def stopTest(self, test):
+        output = self.capture.stop()
+        current = self._current
+        self._current = None
+        super().stopTest(test)
+        if current is None:
+            return
+        elapsed = time.monotonic() - current["started"]
+        self._held = (current["id"], current["verdict"], elapsed, paraclone_worker.join(output, *current["texts"]))
+        self.reported.add(current["id"])
+        if self.channel.stop_requested():
+            self.stop()
