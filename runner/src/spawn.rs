@@ -157,7 +157,14 @@ pub(crate) struct Running {
 #[derive(Debug)]
 enum Drain {
     Whole(tokio::task::JoinHandle<Vec<u8>>),
-    Tail(std::sync::Arc<std::sync::Mutex<Vec<u8>>>),
+    Tail(std::sync::Arc<std::sync::Mutex<Tail>>),
+}
+
+/// The last bytes a child printed, and how many it printed in all.
+#[derive(Debug, Default)]
+struct Tail {
+    kept: Vec<u8>,
+    total: u64,
 }
 
 /// Starts `spec`. An `Err` means it could not be started at all.
@@ -177,7 +184,7 @@ pub(crate) fn start(spec: &ChildSpec, capture: Capture) -> std::io::Result<Runni
             buf
         })),
         Capture::Tail(keep) => {
-            let tail = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let tail = std::sync::Arc::new(std::sync::Mutex::new(Tail::default()));
             let shared = std::sync::Arc::clone(&tail);
             tokio::task::spawn_blocking(move || {
                 let mut chunk = vec![0; 8192];
@@ -186,10 +193,11 @@ pub(crate) fn start(spec: &ChildSpec, capture: Capture) -> std::io::Result<Runni
                         break;
                     }
                     let mut tail = shared.lock().expect("not poisoned");
-                    tail.extend_from_slice(&chunk[..n]);
-                    if tail.len() > keep {
-                        let cut = tail.len() - keep;
-                        tail.drain(..cut);
+                    tail.kept.extend_from_slice(&chunk[..n]);
+                    tail.total += n as u64;
+                    if tail.kept.len() > keep {
+                        let cut = tail.kept.len() - keep;
+                        tail.kept.drain(..cut);
                     }
                 }
             });
@@ -233,8 +241,27 @@ impl Running {
 
     /// What the child printed lately (the tail kept by [`Capture::Tail`]).
     pub(crate) fn tail(&self) -> Vec<u8> {
+        self.tail_since(0)
+    }
+
+    /// How many bytes the child has printed so far (a mark for
+    /// [`Running::tail_since`]).
+    pub(crate) fn printed(&self) -> u64 {
         match &self.output {
-            Drain::Tail(tail) => tail.lock().expect("not poisoned").clone(),
+            Drain::Tail(tail) => tail.lock().expect("not poisoned").total,
+            Drain::Whole(_) => 0,
+        }
+    }
+
+    /// What of the kept tail the child printed after `mark`.
+    pub(crate) fn tail_since(&self, mark: u64) -> Vec<u8> {
+        match &self.output {
+            Drain::Tail(tail) => {
+                let tail = tail.lock().expect("not poisoned");
+                let start = tail.total - tail.kept.len() as u64;
+                let skip = mark.saturating_sub(start).min(tail.kept.len() as u64) as usize;
+                tail.kept[skip..].to_vec()
+            }
             Drain::Whole(_) => Vec::new(),
         }
     }
@@ -247,7 +274,7 @@ impl Running {
         self.group.kill();
         let output = match self.output {
             Drain::Whole(task) => task.await.unwrap_or_default(),
-            Drain::Tail(tail) => std::mem::take(&mut *tail.lock().expect("not poisoned")),
+            Drain::Tail(tail) => std::mem::take(&mut tail.lock().expect("not poisoned").kept),
         };
         Finished {
             exit,

@@ -22,6 +22,8 @@ database created) by overriding its ``django_db_setup`` fixture in
         pass
 """
 
+import os
+import signal
 import time
 
 import pytest
@@ -50,8 +52,31 @@ class _Worker:
         self._index = {item.nodeid: i for i, item in enumerate(self._items)}
         self._chains = [item.listchain() for item in self._items]
         self._shared = _common_prefix(self._chains)
+        self._config = session.config
+        self._item = None
+        signal.signal(signal.SIGTERM, self._on_terminate)
         paraclone_worker.serve(self._run_group)
         return True
+
+    def _on_terminate(self, signum, frame):
+        # paraclone stops a test that ran past its time limit with SIGTERM:
+        # leave what it printed where paraclone looks, then go.
+        try:
+            path = os.environ.get(paraclone_worker.OUTPUT_VAR)
+            if path and self._item is not None:
+                texts = [
+                    "----- Captured %s %s -----\n%s" % (key, when, content)
+                    for when, key, content in getattr(self._item, "_report_sections", [])
+                    if content
+                ]
+                capman = self._config.pluginmanager.getplugin("capturemanager")
+                if capman is not None:
+                    out, err = capman.read_global_capture()
+                    texts += [t for t in (out, err) if t]
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(paraclone_worker.join(*texts))
+        finally:
+            os._exit(128 + signum)
 
     def _after_group(self, index):
         """The item to tear down towards after the group's last item: one
@@ -87,6 +112,7 @@ class _Worker:
     def pytest_runtest_logstart(self, nodeid, location):
         if self._channel is not None and nodeid in self._index:
             self._tests[nodeid] = {"started": time.monotonic(), "verdict": "passed", "texts": [], "sections": []}
+            self._item = self._items[self._index[nodeid]]
             self._channel.started(nodeid)
 
     def pytest_runtest_logreport(self, report):
@@ -109,6 +135,7 @@ class _Worker:
 
     def pytest_runtest_logfinish(self, nodeid, location):
         state = self._tests.pop(nodeid, None)
+        self._item = None
         if state is None or self._channel is None:
             return
         elapsed = time.monotonic() - state["started"]

@@ -41,6 +41,9 @@ pub(crate) struct Worker {
     pub(crate) tests_run: usize,
     /// The per-test limit of the group being run.
     timeout: Option<Duration>,
+    /// How much it had printed outside the protocol when the current test
+    /// started.
+    mark: u64,
 }
 
 /// Why a worker could not be started.
@@ -191,6 +194,7 @@ impl Worker {
             command,
             tests_run: 0,
             timeout: None,
+            mark: 0,
         })
     }
 
@@ -252,6 +256,7 @@ impl Worker {
                             let test = pending.remove(at).expect("found");
                             // Tests it skipped over are run again later.
                             observer.started(&test);
+                            self.mark = self.running.printed();
                             current = Some((test, Instant::now(), false));
                             continue;
                         }
@@ -273,7 +278,7 @@ impl Worker {
                                 test,
                                 outcome: match outcome {
                                     Verdict::Passed => Outcome::Passed,
-                                    Verdict::Failed => Outcome::Failed { code: 1 },
+                                    Verdict::Failed => Outcome::Reported,
                                     Verdict::Skipped => Outcome::Skipped,
                                 },
                                 duration: protocol::seconds(duration),
@@ -401,6 +406,12 @@ impl Worker {
             };
         };
         let mut output = self.test_output(ctx);
+        // What it printed outside its capture meanwhile (a fatal error's
+        // traceback, for one).
+        let stray = self.running.tail_since(self.mark);
+        if !stray.is_empty() {
+            push_line(&mut output, &ctx.redact(&String::from_utf8_lossy(&stray)));
+        }
         let outcome = match (&why, exit) {
             (Why::TimedOut, _) => Outcome::TimedOut {
                 limit: self.timeout.unwrap_or(duration),
