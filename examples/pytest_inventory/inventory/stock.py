@@ -56,30 +56,34 @@ class Product:
     name: str
     unit_price_cents: int
     reorder_level: int
+    supplier_id: int | None = None
+    pack_size: int = 1
 
 
-def add_product(db, sku, name, unit_price_cents, reorder_level=0):
-    """Creates a product and returns it."""
+_PRODUCT_COLUMNS = "id, sku, name, unit_price_cents, reorder_level, supplier_id, pack_size"
+
+
+def add_product(db, sku, name, unit_price_cents, reorder_level=0, *, supplier=None, pack_size=1):
+    """Creates a product (reordered from the supplier with code ``supplier``) and returns it."""
     if not SKU.match(sku):
         raise ValueError(f"SKU {sku!r} is not of the form ABC-1234")
+    supplier_id = None if supplier is None else supplier_id_of(db, supplier)
     try:
         product_id = db.insert(
-            "INSERT INTO products (sku, name, unit_price_cents, reorder_level) VALUES (?, ?, ?, ?)",
-            (sku, name, unit_price_cents, reorder_level),
+            "INSERT INTO products (sku, name, unit_price_cents, reorder_level, supplier_id, pack_size)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (sku, name, unit_price_cents, reorder_level, supplier_id, pack_size),
         )
     except IntegrityError as e:
         if db.scalar("SELECT COUNT(*) FROM products WHERE sku = ?", (sku,)):
             raise DuplicateSku(sku) from e
         raise
-    return Product(product_id, sku, name, unit_price_cents, reorder_level)
+    return Product(product_id, sku, name, unit_price_cents, reorder_level, supplier_id, pack_size)
 
 
 def product(db, sku):
     """The product with ``sku``."""
-    row = db.one(
-        "SELECT id, sku, name, unit_price_cents, reorder_level FROM products WHERE sku = ?",
-        (sku,),
-    )
+    row = db.one(f"SELECT {_PRODUCT_COLUMNS} FROM products WHERE sku = ?", (sku,))
     if row is None:
         raise UnknownSku(sku)
     return Product(*row)
@@ -87,8 +91,47 @@ def product(db, sku):
 
 def products(db):
     """All products, in SKU order."""
-    rows = db.all("SELECT id, sku, name, unit_price_cents, reorder_level FROM products ORDER BY sku")
+    rows = db.all(f"SELECT {_PRODUCT_COLUMNS} FROM products ORDER BY sku")
     return [Product(*row) for row in rows]
+
+
+def set_price(db, sku, unit_price_cents):
+    """Changes a product's price; returns the product as it is now."""
+    if db.execute("UPDATE products SET unit_price_cents = ? WHERE sku = ?", (unit_price_cents, sku)).rowcount == 0:
+        raise UnknownSku(sku)
+    return product(db, sku)
+
+
+def remove_product(db, sku):
+    """Deletes a product with its stock and history (the schema cascades)."""
+    if db.execute("DELETE FROM products WHERE sku = ?", (sku,)).rowcount == 0:
+        raise UnknownSku(sku)
+
+
+class UnknownSupplier(InventoryError):
+    """No supplier has this code."""
+
+
+def add_supplier(db, code, name, lead_time_days):
+    """Creates a supplier; returns its id."""
+    return db.insert(
+        "INSERT INTO suppliers (code, name, lead_time_days) VALUES (?, ?, ?)", (code, name, lead_time_days)
+    )
+
+
+def supplier_id_of(db, code):
+    """The id of the supplier with ``code``."""
+    found = db.scalar("SELECT id FROM suppliers WHERE code = ?", (code,))
+    if found is None:
+        raise UnknownSupplier(code)
+    return found
+
+
+def assign_supplier(db, sku, code):
+    """Reorders ``sku`` from the supplier ``code`` from now on (None: from nobody)."""
+    supplier = None if code is None else supplier_id_of(db, code)
+    if db.execute("UPDATE products SET supplier_id = ? WHERE sku = ?", (supplier, sku)).rowcount == 0:
+        raise UnknownSku(sku)
 
 
 def warehouse_id(db, code):
@@ -173,8 +216,17 @@ def receive(db, sku, warehouse, units, reference):
         return _locked_quantity(db, p.id, wh)
 
 
+def _reserved(db, product_id, wh_id):
+    found = db.scalar(
+        "SELECT SUM(units) FROM reservations WHERE product_id = ? AND warehouse_id = ? AND status = 'open'",
+        (product_id, wh_id),
+    )
+    return int(found or 0)
+
+
 def _take(db, p, wh, warehouse, units, reason, reference):
-    available = _locked_quantity(db, p.id, wh)
+    on_hand = _locked_quantity(db, p.id, wh)
+    available = on_hand - _reserved(db, p.id, wh)
     if available < units:
         raise InsufficientStock(p.sku, warehouse, available, units)
     _book(db, p.id, wh, -units, reason, reference)
@@ -182,7 +234,7 @@ def _take(db, p, wh, warehouse, units, reason, reference):
         "UPDATE stock SET quantity = quantity - ? WHERE warehouse_id = ? AND product_id = ?",
         (units, wh, p.id),
     )
-    return available - units
+    return on_hand - units
 
 
 def ship(db, sku, warehouse, units, reference):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from inventory import stock
+from inventory import reports, stock
 
 
 @pytest.fixture
@@ -72,3 +72,83 @@ class TestHistory:
         assert catalogue.scalar("SELECT COUNT(*) FROM stock") == 4
         assert catalogue.scalar("SELECT COUNT(*) FROM movements") == 5
         assert catalogue.scalar("SELECT SUM(delta) FROM movements") == 300 + 100 + 1000 + 1 - 950
+
+
+class TestWarehouseSummary:
+    """Products, units and value per warehouse; every warehouse listed."""
+
+    def test_the_catalogue(self, catalogue):
+        assert reports.warehouse_summary(catalogue) == {
+            "AMS": (2, 350, 300 * 10 + 50 * 5),
+            "BER": (1, 100, 1000),
+            "LIS": (1, 1, 2500),
+        }
+
+    def test_an_empty_inventory_lists_every_warehouse(self, db):
+        assert reports.warehouse_summary(db) == {"AMS": (0, 0, 0), "BER": (0, 0, 0), "LIS": (0, 0, 0)}
+
+    def test_emptied_rows_are_not_counted(self, catalogue):
+        stock.ship(catalogue, "SAW-0001", "LIS", 1, "SO-2")
+        assert reports.warehouse_summary(catalogue)["LIS"] == (0, 0, 0)
+
+    def test_a_transfer_moves_value(self, catalogue):
+        stock.transfer(catalogue, "BOL-0001", "AMS", "LIS", 100, "TR-1")
+        summary = reports.warehouse_summary(catalogue)
+        assert (summary["AMS"][2], summary["LIS"][2]) == (2000 + 250, 2500 + 1000)
+
+    @pytest.mark.parametrize("warehouse", ["AMS", "BER", "LIS"])
+    def test_value_agrees_with_stock_value(self, catalogue, warehouse):
+        assert reports.warehouse_summary(catalogue)[warehouse][2] == stock.stock_value(catalogue, warehouse)
+
+
+class TestMovementSummary:
+    """Net units per reason."""
+
+    def test_receipts_and_shipments(self, catalogue):
+        assert reports.movement_summary(catalogue, "NUT-0001") == {"receive": 1000, "ship": -950}
+
+    def test_transfers_net_out(self, catalogue):
+        stock.transfer(catalogue, "BOL-0001", "AMS", "BER", 50, "TR-1")
+        assert reports.movement_summary(catalogue, "BOL-0001") == {
+            "receive": 400,
+            "transfer_in": 50,
+            "transfer_out": -50,
+        }
+
+    def test_adjustments(self, catalogue):
+        stock.stocktake(catalogue, "SAW-0001", "LIS", 3, "ST-1")
+        stock.stocktake(catalogue, "SAW-0001", "LIS", 2, "ST-2")
+        assert reports.movement_summary(catalogue, "SAW-0001") == {"adjust": 1, "receive": 1}
+
+    def test_a_product_without_history(self, db, widget):
+        assert reports.movement_summary(db, widget.sku) == {}
+
+    def test_an_unknown_product(self, db):
+        with pytest.raises(stock.UnknownSku):
+            reports.movement_summary(db, "NOP-0000")
+
+    def test_the_sum_is_what_is_on_hand(self, catalogue):
+        for sku in ("BOL-0001", "NUT-0001", "SAW-0001"):
+            assert sum(reports.movement_summary(catalogue, sku).values()) == stock.total_quantity(catalogue, sku)
+
+
+class TestLowStockMore:
+    """The low-stock report as things change."""
+
+    @pytest.mark.parametrize(("level", "units", "listed"), [(0, 0, False), (1, 0, True), (5, 4, True), (5, 5, False), (5, 6, False)])
+    def test_the_threshold(self, db, level, units, listed):
+        stock.add_product(db, "THR-0001", "Threshold", 1, reorder_level=level)
+        if units:
+            stock.receive(db, "THR-0001", "BER", units, "DN-1")
+        assert (stock.low_stock(db) != []) is listed
+
+    def test_stock_in_every_warehouse_counts(self, db):
+        stock.add_product(db, "SPR-0001", "Spread", 1, reorder_level=9)
+        for warehouse in ("AMS", "BER", "LIS"):
+            stock.receive(db, "SPR-0001", warehouse, 3, "DN-1")
+        assert stock.low_stock(db) == []
+
+    def test_ties_by_sku(self, db):
+        for sku in ("TIE-0002", "TIE-0001"):
+            stock.add_product(db, sku, "Tie", 1, reorder_level=5)
+        assert [row[0] for row in stock.low_stock(db)] == ["TIE-0001", "TIE-0002"]
