@@ -383,3 +383,63 @@ fn a_worker_that_cannot_start_stops_the_run_with_its_output() {
     );
     assert_eq!(project.database_files(), Vec::<String>::new());
 }
+
+/// After a TransactionTestCase class, the worker puts the template's rows
+/// back and the sequences continue after them: a TestCase class that then
+/// inserts into the seeded table (on the same worker) gets fresh ids. The
+/// bug this guards against: restoring the seed with the sequences reset
+/// made the first insert collide (`duplicate key … Key (id)=(1)`).
+#[cfg(feature = "postgres")]
+#[test]
+fn on_postgres_a_transaction_test_case_class_then_inserts_into_seeded_tables_work_in_both_orders() {
+    let project = example("django_library");
+    let config = std::fs::read_to_string(project.config()).expect("config");
+    // The SQLite file path has no meaning on a server.
+    let config: String = config
+        .lines()
+        .filter(|l| !l.starts_with("DJANGO_SQLITE_PATH"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(project.config(), config).expect("config");
+    let path = format!(
+        "{}:{}",
+        python_bin().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ttc = "catalog.tests.test_transactions.CommittedLendingTests.";
+    let seeded = "catalog.tests.test_seed.SeededGenreIdTests.";
+    let mut first_classes = Vec::new();
+    for order in [None, Some("--reverse")] {
+        let mut args = vec!["--db", "postgres", "--parallel", "1", ttc, seeded];
+        args.extend(order);
+        let run = Run::from(
+            project
+                .command(&args)
+                .env("PATH", &path)
+                .output()
+                .expect("paraclone runs"),
+        );
+        run.assert_code(0);
+        let passed = run.tests_with("PASS");
+        assert!(
+            passed.iter().any(|t| t.contains(ttc)) && passed.iter().any(|t| t.contains(seeded)),
+            "{}",
+            run.stdout
+        );
+        let first = run
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("PASS ["))
+            .map(|l| {
+                if l.contains(ttc) {
+                    "transaction"
+                } else {
+                    "seeded"
+                }
+            })
+            .expect("a PASS line");
+        first_classes.push(first);
+    }
+    first_classes.sort();
+    assert_eq!(first_classes, ["seeded", "transaction"], "both orders ran");
+}
