@@ -554,6 +554,17 @@ impl Databases {
         (dropped, left)
     }
 
+    /// The clones of workers that exist (made, whether or not the cloning
+    /// was stopped), over all aliases; replacements not counted. With
+    /// `--share-database` these are the templates.
+    pub(crate) fn clones_made(&self) -> usize {
+        self.aliases
+            .iter()
+            .filter(|a| a.cloner.is_some())
+            .map(|a| a.clones.len())
+            .sum()
+    }
+
     pub(crate) fn run_id(&self) -> &RunId {
         &self.run_id
     }

@@ -140,8 +140,11 @@ pub enum CancelReason {
     SecondSignal,
     /// `--failfast` and a test failed.
     FailFast,
-    /// The databases or the build failed.
+    /// The databases could not be set up (a template, a clone), or the
+    /// run had to stop for a reason of its own (the reporter panicked).
     SetupFailed,
+    /// The tests could not be built or listed.
+    BuildFailed,
 }
 
 /// Counts and times of a finished run.
@@ -163,7 +166,9 @@ pub struct RunStats {
     pub ignored: usize,
     /// Not matched by the filters.
     pub filtered_out: usize,
-    /// Selected but not run (interrupted, fail-fast).
+    /// Started, then stopped by an interrupt before they ended.
+    pub interrupted: usize,
+    /// Selected but never started (a stop, fail-fast).
     pub not_run: usize,
     /// The slowest tests, slowest first.
     pub slowest: Vec<(TestId, Duration)>,

@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use runner::config::{self, Parallel};
 use runner::{
-    CancelReason, CleanOptions, Order, Reporter, ReporterOptions, RunError, RunOptions, Runner,
-    exit_code,
+    CancelReason, CleanOptions, Color, Order, Reporter, ReporterOptions, RunError, RunOptions,
+    Runner, exit_code,
 };
 
 /// Runs a database-backed test suite in parallel: builds the test database
@@ -43,6 +43,11 @@ struct CleanArgs {
     /// List what would be dropped; drop nothing.
     #[arg(long)]
     dry_run: bool,
+
+    /// Colour the output: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
 
     /// Also sweep runs that are still alive but started longer ago than
     /// this (e.g. "2h"): a run hung for that long is taken for dead.
@@ -88,6 +93,11 @@ struct TestArgs {
     #[arg(long)]
     no_progress: bool,
 
+    /// Colour the output: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+
     /// Debugging aid: make no clones, let every worker use the template.
     /// Shows what isolation prevents; tests that share state will fail.
     #[arg(long)]
@@ -117,6 +127,24 @@ struct TestArgs {
     filters: Vec<String>,
 }
 
+/// `--color`'s values.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for Color {
+    fn from(c: ColorArg) -> Color {
+        match c {
+            ColorArg::Auto => Color::Auto,
+            ColorArg::Always => Color::Always,
+            ColorArg::Never => Color::Never,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (mut reporter, result) = match cli.command {
@@ -126,12 +154,16 @@ fn main() -> ExitCode {
                     && std::io::stderr().is_terminal()
                     && std::io::stdout().is_terminal(),
                 show_output: args.show_output,
+                color: args.color.into(),
             });
             let result = test(args, &mut reporter);
             (reporter, result)
         }
         Command::Clean(args) => {
-            let mut reporter = Reporter::new(ReporterOptions::default());
+            let mut reporter = Reporter::new(ReporterOptions {
+                color: args.color.into(),
+                ..ReporterOptions::default()
+            });
             let result = clean(args, &mut reporter);
             (reporter, result)
         }

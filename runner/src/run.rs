@@ -198,11 +198,6 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         // cloning made clones too.
         stats.clones = dbs.clones_made();
     }
-    if !options.share_database {
-        // Counted from what exists: a run stopped during the build or the
-        // cloning made clones too.
-        stats.clones = dbs.clones_made();
-    }
     let teardown = Instant::now();
     ctx.send(Event::PhaseStarted {
         phase: Phase::Teardown,

@@ -2,19 +2,26 @@
 //!
 //! It turns [`Event`]s into lines (plain, one per event worth seeing, when
 //! output is not a terminal), a progress bar (on a terminal), each failed
-//! test's output printed whole in one piece, and the final summary.
+//! test's output printed whole in one piece, and the final summary; in
+//! colour on a terminal (see [`Color`]).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod color;
 mod progress;
+#[cfg(test)]
+mod snapshots;
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::time::Duration;
 
 use crate::error::RunError;
 use crate::events::{CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun};
 
+pub use color::Color;
+use color::{Style, paint};
 use progress::Progress;
 
 /// How the reporter should behave.
@@ -24,6 +31,9 @@ pub struct ReporterOptions {
     pub progress: bool,
     /// Print the output of passing tests too, not only of failures.
     pub show_output: bool,
+    /// When to colour the output. `Auto` colours only a terminal: output
+    /// into a writer ([`Reporter::to_writer`]) stays plain.
+    pub color: Color,
 }
 
 /// Renders a run's events. See the module doc.
@@ -31,10 +41,15 @@ pub struct Reporter {
     out: Box<dyn Write + Send>,
     progress: Option<Progress>,
     options: ReporterOptions,
+    /// Whether `out` gets colour.
+    color: bool,
     running: usize,
     finished: usize,
     failed: usize,
     failures: Vec<String>,
+    /// Per worker, how its last test that left its clones unusable ended
+    /// (`timed out`, `crashed`), for the line saying it got fresh ones.
+    abnormal_end: HashMap<usize, &'static str>,
 }
 
 impl std::fmt::Debug for Reporter {
@@ -48,28 +63,55 @@ impl std::fmt::Debug for Reporter {
 impl Reporter {
     /// A reporter writing to stdout.
     pub fn new(options: ReporterOptions) -> Reporter {
-        Reporter::to_writer(Box::new(std::io::stdout()), options)
+        let color = options.color.enabled(std::io::stdout().is_terminal());
+        Reporter::with_color(Box::new(std::io::stdout()), options, color)
     }
 
-    /// A reporter writing to `out` (tests capture the output this way).
+    /// A reporter writing to `out` (tests capture the output this way); in
+    /// colour only with [`Color::Always`].
     pub fn to_writer(out: Box<dyn Write + Send>, options: ReporterOptions) -> Reporter {
-        let progress = options.progress.then(Progress::new);
+        let color = options.color.enabled(false);
+        Reporter::with_color(out, options, color)
+    }
+
+    fn with_color(out: Box<dyn Write + Send>, options: ReporterOptions, color: bool) -> Reporter {
+        // The bar is on stderr: its colour follows that stream.
+        let progress = options
+            .progress
+            .then(|| Progress::new(options.color.enabled(std::io::stderr().is_terminal())));
         Reporter {
             out,
             progress,
             options,
+            color,
             running: 0,
             finished: 0,
             failed: 0,
             failures: Vec::new(),
+            abnormal_end: HashMap::new(),
         }
+    }
+
+    /// `text` right-aligned in the label column, in `style`.
+    fn label(&self, text: &str, style: Style) -> String {
+        let padded = format!("{text:>12}");
+        if text.is_empty() {
+            padded
+        } else {
+            paint(self.color, style, &padded)
+        }
+    }
+
+    /// `text` in `style` when colour is on.
+    fn paint(&self, style: Style, text: &str) -> String {
+        paint(self.color, style, text)
     }
 
     /// Handles one event.
     pub fn report(&mut self, event: &Event) {
         match event {
             Event::Swept { runs } => {
-                let text = sweep_text(runs, false);
+                let text = sweep_text(runs, false, self.color);
                 self.print(&text);
             }
             Event::RunStarted {
@@ -78,24 +120,21 @@ impl Reporter {
                 aliases,
             } => {
                 let mut text = format!(
-                    "{:>12} run {run_id} with {workers} worker{}\n",
-                    "Starting",
+                    "{} run {run_id} with {workers} worker{}\n",
+                    self.label("Starting", Style::Good),
                     plural(*workers)
                 );
+                let database = self.label("Database", Style::Good);
                 for a in aliases {
                     match &a.mirror_of {
                         Some(target) => {
-                            let _ = writeln!(
-                                text,
-                                "{:>12} {}: mirror of {target}",
-                                "Database", a.alias
-                            );
+                            let _ = writeln!(text, "{database} {}: mirror of {target}", a.alias);
                         }
                         None => {
                             let _ = writeln!(
                                 text,
-                                "{:>12} {}: {}, {}",
-                                "Database", a.alias, a.backend, a.server
+                                "{database} {}: {}, {}",
+                                a.alias, a.backend, a.server
                             );
                         }
                     }
@@ -118,11 +157,12 @@ impl Reporter {
                 name,
                 duration,
             } => {
-                self.print(&format!(
-                    "{:>12} {alias}: template {name} built in {}\n",
-                    "Template",
+                let text = format!(
+                    "{} {alias}: template {name} built in {}\n",
+                    self.label("Template", Style::Good),
                     secs(*duration)
-                ));
+                );
+                self.print(&text);
             }
             Event::CloneReady { .. } => {
                 if let Some(p) = &self.progress {
@@ -144,16 +184,16 @@ impl Reporter {
                 shuffle_seed,
             } => {
                 let mut text = format!(
-                    "{:>12} {selected} test{} from {source} in {groups} group{}\n",
-                    "Running",
+                    "{} {selected} test{} from {source} in {groups} group{}\n",
+                    self.label("Running", Style::Good),
                     plural(*selected),
                     plural(*groups)
                 );
                 if let Some(seed) = shuffle_seed {
                     let _ = writeln!(
                         text,
-                        "{:>12} seed {seed} (--shuffle {seed} repeats this order)",
-                        "Shuffled"
+                        "{} seed {seed} (--shuffle {seed} repeats this order)",
+                        self.label("Shuffled", Style::Good)
                     );
                 }
                 self.print(&text);
@@ -167,11 +207,12 @@ impl Reporter {
                 worker,
                 elapsed,
             } => {
-                self.print(&format!(
-                    "{:>12} [>{}] w{worker} {test}\n",
-                    "SLOW",
+                let text = format!(
+                    "{} [>{}] w{worker} {test}\n",
+                    self.label("SLOW", Style::Warn),
                     secs(*elapsed)
-                ));
+                );
+                self.print(&text);
             }
             Event::TestFinished {
                 test,
@@ -182,17 +223,27 @@ impl Reporter {
             } => {
                 self.running = self.running.saturating_sub(1);
                 self.finished += 1;
-                let (label, detail) = describe(outcome);
+                let (label, style, detail) = describe(outcome);
                 let pass = outcome.is_pass() || *outcome == Outcome::Skipped;
                 if !pass && *outcome != Outcome::Interrupted {
                     self.failed += 1;
                     self.failures.push(format!("{test}{detail}"));
                 }
+                match outcome {
+                    Outcome::TimedOut { .. } => {
+                        self.abnormal_end.insert(*worker, "timed out");
+                    }
+                    Outcome::Signalled { .. } => {
+                        self.abnormal_end.insert(*worker, "crashed");
+                    }
+                    _ => {}
+                }
                 let mut text = String::new();
                 if !pass || self.progress.is_none() || self.options.show_output {
                     let _ = writeln!(
                         text,
-                        "{label:>12} [{}] w{worker} {test}{detail}",
+                        "{} [{}] w{worker} {test}{detail}",
+                        self.label(label, style),
                         secs(*duration)
                     );
                 }
@@ -218,14 +269,17 @@ impl Reporter {
                 after,
                 error,
             } => {
+                // A test that exited in a way that is neither a pass nor a
+                // test failure (an abort's exit code) counts as a crash.
+                let how = self.abnormal_end.remove(worker).unwrap_or("crashed");
                 let text = match error {
                     None => format!(
-                        "{:>12} w{worker} got fresh clones after {after} crashed\n",
-                        "Replaced"
+                        "{} w{worker} got fresh clones after {after} {how}\n",
+                        self.label("Replaced", Style::Warn)
                     ),
                     Some(e) => format!(
-                        "{:>12} w{worker} could not get fresh clones after {after} crashed, it stops: {e}\n",
-                        "WARNING"
+                        "{} w{worker} could not get fresh clones after {after} {how}, it stops: {e}\n",
+                        self.label("WARNING", Style::Warn)
                     ),
                 };
                 self.print(&text);
@@ -241,12 +295,22 @@ impl Reporter {
                     CancelReason::FailFast => {
                         "a test failed and --failfast is on: no further test starts"
                     }
-                    CancelReason::SetupFailed => "setup failed: stopping, then dropping databases",
+                    CancelReason::SetupFailed => {
+                        "the databases could not be set up: stopping, then dropping databases"
+                    }
+                    CancelReason::BuildFailed => {
+                        "the tests could not be built or listed: stopping, then dropping databases"
+                    }
                 };
-                self.print(&format!("{:>12} {why} ({running} running)\n", "Cancelling"));
+                let running = match running {
+                    0 => String::new(),
+                    n => format!(" ({n} running)"),
+                };
+                let text = format!("{} {why}{running}\n", self.label("Cancelling", Style::Warn));
+                self.print(&text);
             }
             Event::TeardownIncomplete { left } => {
-                let text = left_behind_text(left);
+                let text = left_behind_text(left, self.color);
                 self.print(&text);
             }
             Event::RunFinished { stats } => {
@@ -263,11 +327,11 @@ impl Reporter {
     pub fn report_clean(&mut self, runs: &[SweptRun], dry_run: bool) {
         let text = if runs.is_empty() {
             format!(
-                "{:>12} no database of a dead run is listed in the ledger\n",
-                "Clean"
+                "{} no database of a dead run is listed in the ledger\n",
+                self.label("Clean", Style::Good)
             )
         } else {
-            sweep_text(runs, dry_run)
+            sweep_text(runs, dry_run, self.color)
         };
         self.print(&text);
     }
@@ -277,9 +341,14 @@ impl Reporter {
         if let Some(p) = &self.progress {
             p.finish();
         }
-        let mut text = format!("error: {}\n", crate::error_chain(error));
+        let color = self.options.color.enabled(std::io::stderr().is_terminal());
+        let mut text = format!(
+            "{} {}\n",
+            paint(color, Style::Bad, "error:"),
+            crate::error_chain(error)
+        );
         if let Some(hint) = error.hint() {
-            let _ = writeln!(text, "hint: {hint}");
+            let _ = writeln!(text, "{} {hint}", paint(color, Style::Note, "hint:"));
         }
         let _ = std::io::stderr().write_all(text.as_bytes());
     }
@@ -306,20 +375,34 @@ impl Reporter {
     fn summary(&self, s: &RunStats) -> String {
         let mut text = format!("{}\n", "─".repeat(72));
         let run = s.passed + s.failed;
+        let count = |n: usize, what: &str, style: Style| {
+            let text = format!("{n} {what}");
+            if n > 0 {
+                self.paint(style, &text)
+            } else {
+                text
+            }
+        };
+        let mut stopped = String::new();
+        for (n, what) in [(s.interrupted, "interrupted"), (s.not_run, "not run")] {
+            if n > 0 {
+                let _ = write!(stopped, ", {}", count(n, what, Style::Warn));
+            }
+        }
+        let verdict = if s.failed > 0 {
+            Style::Bad
+        } else {
+            Style::Good
+        };
         let _ = writeln!(
             text,
-            "{:>12} {run} test{} run: {} passed, {} failed, {} ignored, {} filtered out{} [{}]",
-            "Summary",
+            "{} {run} test{} run: {}, {}, {} ignored, {} filtered out{stopped} [{}]",
+            self.label("Summary", verdict),
             plural(run),
-            s.passed,
-            s.failed,
+            count(s.passed, "passed", Style::Good),
+            count(s.failed, "failed", Style::Bad),
             s.ignored,
             s.filtered_out,
-            if s.not_run > 0 {
-                format!(", {} not run", s.not_run)
-            } else {
-                String::new()
-            },
             secs(s.total)
         );
         let clones = if s.shared_database {
@@ -336,13 +419,17 @@ impl Reporter {
         };
         let _ = writeln!(
             text,
-            "{:>12} {clones}; {} database{} dropped",
-            "Databases",
+            "{} {clones}; {} database{} dropped",
+            self.label("Databases", Style::Good),
             s.dropped,
             plural(s.dropped)
         );
         for (backend, method) in &s.clone_methods {
-            let _ = writeln!(text, "{:>12} {backend}: {method}", "Cloned");
+            let _ = writeln!(
+                text,
+                "{} {backend}: {method}",
+                self.label("Cloned", Style::Good)
+            );
         }
         let phases: Vec<String> = s
             .phases
@@ -351,57 +438,82 @@ impl Reporter {
             .collect();
         let _ = writeln!(
             text,
-            "{:>12} {} (build overlaps template and clone)",
-            "Phases",
+            "{} {} (build overlaps template and clone)",
+            self.label("Phases", Style::Good),
             phases.join(" | ")
         );
         for (i, (test, d)) in s.slowest.iter().enumerate() {
+            let label = if i == 0 { "Slowest" } else { "" };
             let _ = writeln!(
                 text,
-                "{:>12} {} {test}",
-                if i == 0 { "Slowest" } else { "" },
+                "{} {} {test}",
+                self.label(label, Style::Good),
                 secs(*d)
             );
         }
         for (i, f) in self.failures.iter().enumerate() {
-            let _ = writeln!(text, "{:>12} {f}", if i == 0 { "Failed" } else { "" });
+            let label = if i == 0 { "Failed" } else { "" };
+            let _ = writeln!(text, "{} {f}", self.label(label, Style::Bad));
         }
         if let Some(seed) = s.shuffle_seed {
             let _ = writeln!(
                 text,
-                "{:>12} seed {seed} (--shuffle {seed} repeats this order)",
-                "Shuffled"
+                "{} seed {seed} (--shuffle {seed} repeats this order)",
+                self.label("Shuffled", Style::Good)
             );
         }
-        if let Some(reason) = s.cancelled.filter(|r| *r != CancelReason::SetupFailed) {
-            let why = match reason {
-                CancelReason::FailFast => "stopped after the first failure (--failfast)",
-                _ => "interrupted",
+        // Tests are listed in the build phase: a run stopped before it
+        // ended has no tests to speak of.
+        let listed = s.phases.iter().any(|(p, _)| *p == Phase::Discover);
+        let why = match s.cancelled {
+            Some(CancelReason::Signal) => Some("by a signal (Ctrl-C or SIGTERM)"),
+            Some(CancelReason::SecondSignal) => {
+                Some("by a second signal: running tests were killed without a grace period")
+            }
+            Some(CancelReason::FailFast) => Some("after the first failure (--failfast)"),
+            Some(CancelReason::SetupFailed | CancelReason::BuildFailed) | None => None,
+        };
+        if let Some(why) = why {
+            let before = if listed {
+                ""
+            } else {
+                ", before the tests were built and listed"
             };
-            let _ = writeln!(text, "{:>12} {why}", "Cancelled");
+            let _ = writeln!(
+                text,
+                "{} {why}{before}",
+                self.label("Cancelled", Style::Warn)
+            );
         }
-        text.push_str(&left_behind_text(&s.left_behind));
-        if s.selected == 0 {
-            let _ = writeln!(text, "{:>12} no test matched", "WARNING");
+        text.push_str(&left_behind_text(&s.left_behind, self.color));
+        if s.selected == 0 && s.cancelled.is_none() {
+            let _ = writeln!(
+                text,
+                "{} no test matched",
+                self.label("WARNING", Style::Warn)
+            );
         }
         text
     }
 }
 
-fn left_behind_text(left: &[LeftBehind]) -> String {
+fn left_behind_text(left: &[LeftBehind], color: bool) -> String {
     let mut text = String::new();
     for l in left {
         let _ = writeln!(
             text,
-            "{:>12} could not drop {} ({}): {}; it stays in the ledger, \
+            "{} could not drop {} ({}): {}; it stays in the ledger, \
              `paraclone clean` drops it once the server answers",
-            "WARNING", l.name, l.alias, l.reason
+            paint(color, Style::Warn, &format!("{:>12}", "WARNING")),
+            l.name,
+            l.alias,
+            l.reason
         );
     }
     text
 }
 
-fn sweep_text(runs: &[SweptRun], dry_run: bool) -> String {
+fn sweep_text(runs: &[SweptRun], dry_run: bool, color: bool) -> String {
     let mut text = String::new();
     for run in runs {
         let state = if run.alive {
@@ -412,8 +524,8 @@ fn sweep_text(runs: &[SweptRun], dry_run: bool) -> String {
         let verb = if dry_run { "would drop" } else { "dropped" };
         let _ = writeln!(
             text,
-            "{:>12} run {} (pid {} on {}, started {} ago, {state}): {verb} {}",
-            "Sweep",
+            "{} run {} (pid {} on {}, started {} ago, {state}): {verb} {}",
+            paint(color, Style::Good, &format!("{:>12}", "Sweep")),
             run.run_id,
             run.pid,
             run.host,
@@ -427,23 +539,28 @@ fn sweep_text(runs: &[SweptRun], dry_run: bool) -> String {
         for (name, why) in &run.not_dropped {
             let _ = writeln!(
                 text,
-                "{:>12} could not drop {name}: {why} (kept in the ledger)",
-                "WARNING"
+                "{} could not drop {name}: {why} (kept in the ledger)",
+                paint(color, Style::Warn, &format!("{:>12}", "WARNING"))
             );
         }
     }
     text
 }
 
-fn describe(outcome: &Outcome) -> (&'static str, String) {
+fn describe(outcome: &Outcome) -> (&'static str, Style, String) {
     match outcome {
-        Outcome::Passed => ("PASS", String::new()),
-        Outcome::Failed { code } => ("FAIL", format!(" (exit code {code})")),
-        Outcome::Signalled { signal } => ("CRASH", format!(" (killed by {signal})")),
-        Outcome::TimedOut { limit } => ("TIMEOUT", format!(" (ran over {})", secs(*limit))),
-        Outcome::Interrupted => ("INTERRUPTED", String::new()),
-        Outcome::Skipped => ("SKIP", String::new()),
-        Outcome::SpawnFailed { reason } => ("ERROR", format!(" ({reason})")),
+        Outcome::Passed => ("PASS", Style::Good, String::new()),
+        Outcome::Failed { code } => ("FAIL", Style::Bad, format!(" (exit code {code})")),
+        Outcome::Reported => ("FAIL", Style::Bad, String::new()),
+        Outcome::Signalled { signal } => ("CRASH", Style::Bad, format!(" (killed by {signal})")),
+        Outcome::TimedOut { limit } => (
+            "TIMEOUT",
+            Style::Bad,
+            format!(" (ran over {})", secs(*limit)),
+        ),
+        Outcome::Interrupted => ("INTERRUPTED", Style::Warn, String::new()),
+        Outcome::Skipped => ("SKIP", Style::Warn, String::new()),
+        Outcome::SpawnFailed { reason } => ("ERROR", Style::Bad, format!(" ({reason})")),
     }
 }
 

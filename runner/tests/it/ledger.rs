@@ -210,7 +210,7 @@ fn a_hung_test_times_out_its_slot_gets_fresh_clones_and_the_run_goes_on() {
     assert!(run.stdout.contains("TIMEOUT [1."), "{}", run.stdout);
     assert!(
         run.stdout
-            .contains("w1 got fresh clones after shop::it demo::hang_on_request crashed"),
+            .contains("w1 got fresh clones after shop::it demo::hang_on_request timed out"),
         "{}",
         run.stdout
     );

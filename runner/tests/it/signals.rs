@@ -119,3 +119,174 @@ fn ctrl_c_while_the_template_is_being_set_up_stops_the_setup_and_drops_the_templ
         "template left after Ctrl-C"
     );
 }
+
+/// A command suite on SQLite: `tests` (or what `list` prints), each test in
+/// a process of its own running `run`.
+fn command_project(tests: &[&str], list: Option<&str>, run: &str, parallel: usize) -> Project {
+    let ids: Vec<String> = tests.iter().map(|t| format!("{t:?}")).collect();
+    let source = match list {
+        Some(list) => format!("list = {list:?}"),
+        None => format!("tests = [{}]", ids.join(", ")),
+    };
+    let migrations = crate::workspace_root().join("examples/shop/migrations/sqlite");
+    Project::with_config(&format!(
+        r#"[run]
+parallel = {parallel}
+[tests]
+kind = "command"
+{source}
+run = {run:?}
+group_separator = "::"
+batch = 1
+[databases.default]
+name = "sig"
+migrations = "{}"
+[backends.sqlite]
+dir = "dbs"
+"#,
+        migrations.display()
+    ))
+}
+
+fn wait_until(what: &str, child: &mut std::process::Child, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "never: {what}"
+        );
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "paraclone ended before: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn sigint(child: &std::process::Child) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("send SIGINT");
+}
+
+#[test]
+fn ctrl_c_in_the_build_counts_the_clones_made_and_claims_no_test_missing() {
+    let marker = tempfile::tempdir().expect("temp dir");
+    let listing = marker.path().join("listing");
+    let project = command_project(
+        &[],
+        Some(&format!(
+            "touch '{}'; sleep 60; echo a::one",
+            listing.display()
+        )),
+        "true {tests}",
+        2,
+    );
+    let mut child = project
+        .command(&[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("paraclone starts");
+    // The list command (the build phase) runs; the clones are made
+    // alongside it.
+    wait_until("listing started, 2 clones made", &mut child, || {
+        listing.exists()
+            && project
+                .database_files()
+                .iter()
+                .filter(|f| f.contains("_w"))
+                .count()
+                == 2
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    sigint(&child);
+    let run = Run::from(child.wait_with_output().expect("paraclone ends"));
+    run.assert_code(130);
+    assert!(
+        run.stdout
+            .contains("2 clones made for 2 workers; 3 databases dropped"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "Cancelled by a signal (Ctrl-C or SIGTERM), before the tests were built and listed"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("no test matched"), "{}", run.stdout);
+    assert_eq!(project.database_files(), Vec::<String>::new());
+}
+
+#[test]
+fn a_failed_build_is_named_as_the_build_not_the_setup() {
+    let project = command_project(
+        &[],
+        Some("echo 'the tool cannot list' >&2; exit 3"),
+        "true {tests}",
+        2,
+    );
+    let run = project.run(&[]);
+    run.assert_code(2);
+    assert!(
+        run.stdout.contains(
+            "Cancelling the tests could not be built or listed: stopping, then dropping databases\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("setup failed"), "{}", run.stdout);
+    assert_eq!(project.database_files(), Vec::<String>::new());
+}
+
+#[test]
+fn tests_stopped_mid_run_are_interrupted_and_those_never_started_not_run() {
+    let started = tempfile::tempdir().expect("temp dir");
+    let run_command = format!(
+        "touch '{}'/$PARACLONE_WORKER; sleep 60; true {{tests}}",
+        started.path().display()
+    );
+    let project = command_project(&["a::1", "b::2", "c::3", "d::4"], None, &run_command, 3);
+    let mut child = project
+        .command(&[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("paraclone starts");
+    wait_until("3 tests running", &mut child, || {
+        std::fs::read_dir(started.path()).map_or(0, |d| d.count()) == 3
+    });
+    sigint(&child);
+    let run = Run::from(child.wait_with_output().expect("paraclone ends"));
+    run.assert_code(130);
+    assert!(
+        run.stdout
+            .contains("Running 4 tests from the suite in 4 groups"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.tests_with("INTERRUPTED").len(), 3, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "Summary 0 tests run: 0 passed, 0 failed, 0 ignored, 0 filtered out, 3 interrupted, 1 not run ["
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Cancelled by a signal (Ctrl-C or SIGTERM)\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("Cancelled interrupted"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(project.database_files(), Vec::<String>::new());
+}
