@@ -23,6 +23,7 @@ use crate::error::RunError;
 use crate::events::{AliasSummary, Event, LeftBehind};
 use crate::ledger::Ledger;
 use crate::spawn::{self, ChildSpec, Exit};
+use crate::sweep::{self, Gone};
 
 /// One alias's databases.
 #[derive(Debug)]
@@ -207,10 +208,11 @@ impl Databases {
                 op,
                 source,
             };
-            let connection = cloner
+            let created = cloner
                 .create_template(&name, &self.aliases[index].migrations)
-                .await
-                .map_err(|e| backend_error("build the template", e))?;
+                .await;
+            self.answered(&name, created.is_ok());
+            let connection = created.map_err(|e| backend_error("build the template", e))?;
             ctx.redactor_add(&connection);
             self.aliases[index].template = Some(connection);
             ctx.checkpoint("template").await;
@@ -294,6 +296,7 @@ impl Databases {
         }
         let mut semaphores: HashMap<usize, Arc<Semaphore>> = HashMap::new();
         let mut jobs = Vec::new();
+        let this = &*self;
         for (index, a) in self.aliases.iter().enumerate() {
             let Some(cloner) = &a.cloner else { continue };
             // One semaphore per cloner instance, shared by the aliases that
@@ -327,9 +330,11 @@ impl Databases {
                     // them); clones not yet started are skipped on a stop.
                     let _permit = permits.acquire().await.expect("semaphore is never closed");
                     if ctx.stopping() {
+                        this.answered(&name, false);
                         return (index, worker, Err(None));
                     }
                     let result = cloner.clone_database(&template, &name).await;
+                    this.answered(&name, result.is_ok());
                     if result.is_ok() {
                         ctx.checkpoint("clone").await;
                         ctx.send(Event::CloneReady {
@@ -426,14 +431,13 @@ impl Databases {
                 cloner.max_name_len(),
             );
             self.record(index, &name, false)?;
-            let connection = cloner
-                .clone_database(template, &name)
-                .await
-                .map_err(|source| RunError::Backend {
-                    alias: Some(a.config.alias.clone()),
-                    op: "make a fresh clone after a crashed test",
-                    source,
-                })?;
+            let made = cloner.clone_database(template, &name).await;
+            self.answered(&name, made.is_ok());
+            let connection = made.map_err(|source| RunError::Backend {
+                alias: Some(a.config.alias.clone()),
+                op: "make a fresh clone after a crashed test",
+                source,
+            })?;
             ctx.redactor_add(&connection);
             let old = replaced
                 .insert(index, connection)
@@ -528,7 +532,7 @@ impl Databases {
                     .cloner
                     .as_ref()
                     .expect("only backed aliases create databases");
-                (c, cloner.drop_database(&c.name).await)
+                (c, sweep::drop_or_absent(cloner.as_ref(), &c.name).await)
             }))
             .await;
             if !batch.first().is_some_and(|c| c.template) {
@@ -537,16 +541,20 @@ impl Databases {
             }
             for (c, result) in results {
                 match result {
-                    Ok(()) => {
-                        dropped += 1;
+                    Ok(gone) => {
+                        // Not on the server (its create had failed):
+                        // nothing was dropped, and nothing is left.
+                        if gone == Gone::Dropped {
+                            dropped += 1;
+                        }
                         // Should the ledger not take the line, the entry
                         // stays and a later sweep finds the database gone.
                         let _ = self.ledger.dropped(&c.name);
                     }
-                    Err(e) => left.push(LeftBehind {
+                    Err(why) => left.push(LeftBehind {
                         alias: self.aliases[c.alias].config.alias.clone(),
                         name: c.name.clone(),
-                        reason: ctx.redact(&crate::error_chain(&e)),
+                        reason: ctx.redact(&why),
                     }),
                 }
             }
@@ -598,6 +606,17 @@ impl Databases {
             template,
         });
         Ok(())
+    }
+
+    /// Writes down whether the backend created `name`. Should the line not
+    /// be taken, the entry stays "maybe created", which a sweep treats as
+    /// created: safe either way.
+    fn answered(&self, name: &str, created: bool) {
+        let _ = if created {
+            self.ledger.created(name)
+        } else {
+            self.ledger.failed(name)
+        };
     }
 
     /// Closes the ledger: its file goes if everything was dropped.

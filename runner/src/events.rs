@@ -116,19 +116,32 @@ pub struct LeftBehind {
 pub struct SweptRun {
     /// The earlier run's id.
     pub run_id: String,
-    /// Its process id.
-    pub pid: u32,
+    /// Its process id, host and how long ago it started: `None` when its
+    /// ledger has no readable header.
+    pub pid: Option<u32>,
     /// Its host.
-    pub host: String,
+    pub host: Option<String>,
     /// How long ago it started.
-    pub age: Duration,
+    pub age: Option<Duration>,
     /// Whether it is still running (swept only because of its age).
     pub alive: bool,
     /// Databases dropped (or, in a dry run, that would be).
     pub dropped: Vec<String>,
+    /// Databases listed that the server says are not there (their create
+    /// had failed): taken off the ledger without a drop.
+    pub absent: Vec<String>,
     /// Databases that could not be dropped, and why; they stay in the
     /// ledger for the next sweep.
     pub not_dropped: Vec<(String, String)>,
+    /// `Some` for `clean --forget`: the databases taken off the ledger
+    /// undropped, with the server each is on.
+    pub forgotten: Option<Vec<(String, String)>>,
+    /// What is wrong with the ledger file itself, one sentence each,
+    /// naming its path.
+    pub warnings: Vec<String>,
+    /// The ledger was left as it is (damaged or unreadable; see
+    /// `warnings`).
+    pub skipped: bool,
 }
 
 /// Why a run stopped early.

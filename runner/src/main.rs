@@ -57,6 +57,12 @@ struct CleanArgs {
     /// The config file (its backends and state directory are used).
     #[arg(long, value_name = "PATH", env = "PARACLONE_CONFIG")]
     config: Option<PathBuf>,
+
+    /// Instead of sweeping, take the ledger of this dead run away without
+    /// dropping anything (for databases whose server is gone for good);
+    /// prints what it listed. Repeatable.
+    #[arg(long, value_name = "RUN", conflicts_with = "older_than")]
+    forget: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -190,6 +196,7 @@ fn clean(args: CleanArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         config,
         dry_run: args.dry_run,
         older_than: args.older_than,
+        forget: args.forget,
     })?;
     reporter.report_clean(&runs, args.dry_run);
     let failed = runs.iter().any(|r| !r.not_dropped.is_empty());

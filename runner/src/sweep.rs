@@ -2,7 +2,11 @@
 //!
 //! Only databases named in the ledger of a run that is gone (or, on
 //! request, older than a bound) are touched, and only on the server the
-//! ledger recorded: a database in no ledger is never dropped.
+//! ledger recorded: a database in no ledger is never dropped. A drop that
+//! fails for a database the server does not list is no failure: there is
+//! nothing to drop (its create had failed, e.g. for a name or a privilege
+//! the server refuses). A damaged ledger is reported with its path and
+//! never stops a run; `clean` takes what can be read of it.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,7 +19,7 @@ use crate::backends;
 use crate::config::{Config, Located};
 use crate::error::RunError;
 use crate::events::SweptRun;
-use crate::ledger;
+use crate::ledger::{self, Orphan};
 
 /// What to sweep and how.
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,6 +30,10 @@ pub(crate) struct SweepOptions<'a> {
     pub(crate) older_than: Option<Duration>,
     /// List what would be dropped, drop nothing.
     pub(crate) dry_run: bool,
+    /// Sweep damaged ledgers too, as far as they can be read, and remove
+    /// them once nothing readable is left (`clean`: the user asked). The
+    /// start of a run leaves them alone and says so.
+    pub(crate) damaged: bool,
 }
 
 /// Sweeps the ledgers in `ledger_dir`; see the module doc.
@@ -34,24 +42,40 @@ pub(crate) async fn sweep(
     ledger_dir: &Path,
     options: SweepOptions<'_>,
 ) -> Result<Vec<SweptRun>, RunError> {
-    let ledger_error = |source| RunError::Ledger {
-        path: ledger_dir.to_owned(),
-        source,
-    };
     let orphans =
-        ledger::orphans(ledger_dir, options.own, options.older_than).map_err(ledger_error)?;
+        ledger::orphans(ledger_dir, options.own, options.older_than).map_err(|source| {
+            RunError::Ledger {
+                path: ledger_dir.to_owned(),
+                source,
+            }
+        })?;
     let mut cloners: HashMap<(String, String), Arc<dyn Cloner>> = HashMap::new();
     let mut report = Vec::new();
     for mut orphan in orphans {
-        let mut run = SweptRun {
-            run_id: orphan.record.run_id.clone(),
-            pid: orphan.record.pid,
-            host: orphan.record.host.clone(),
-            age: orphan.record.age(),
-            alive: orphan.alive,
-            dropped: Vec::new(),
-            not_dropped: Vec::new(),
+        let mut run = describe(&orphan);
+        let path = orphan.record.path.clone();
+        let ledger_error = |source| RunError::Ledger {
+            path: path.clone(),
+            source,
         };
+        if !orphan.readable() || (orphan.record.damaged && !options.damaged) {
+            run.skipped = true;
+            run.warnings.push(if orphan.readable() {
+                format!(
+                    "the ledger of run {} is left as it is: `paraclone clean` drops what can \
+                     be read of it and removes it",
+                    run.run_id
+                )
+            } else {
+                format!(
+                    "the ledger of run {} is left as it is: nothing in it can be read, remove \
+                     it by hand once you know what it lists",
+                    run.run_id
+                )
+            });
+            report.push(run);
+            continue;
+        }
         // Newest first: clones before the template they were made from.
         for pending in orphan.record.pending.clone().into_iter().rev() {
             let key = (pending.backend.clone(), pending.alias.clone());
@@ -96,20 +120,100 @@ pub(crate) async fn sweep(
                 run.dropped.push(pending.name.clone());
                 continue;
             }
-            match cloner.drop_database(&pending.name).await {
-                Ok(()) => {
+            match drop_or_absent(cloner.as_ref(), &pending.name).await {
+                Ok(gone) => {
                     orphan.dropped(&pending.name).map_err(ledger_error)?;
-                    run.dropped.push(pending.name.clone());
+                    match gone {
+                        Gone::Dropped => run.dropped.push(pending.name.clone()),
+                        Gone::Absent => run.absent.push(pending.name.clone()),
+                    }
                 }
-                Err(e) => run
-                    .not_dropped
-                    .push((pending.name.clone(), crate::error_chain(&e))),
+                Err(why) => run.not_dropped.push((pending.name.clone(), why)),
             }
         }
         if !options.dry_run {
+            if orphan.record.damaged && orphan.record.pending.is_empty() {
+                run.warnings.push(format!(
+                    "the ledger of run {} was damaged: what could be read of it is done, \
+                     and the file is removed",
+                    run.run_id
+                ));
+            }
             orphan.finish().map_err(ledger_error)?;
         }
         report.push(run);
     }
     Ok(report)
+}
+
+/// How a listed database left its server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Gone {
+    /// The drop succeeded.
+    Dropped,
+    /// The drop failed, but the server does not list the database: there
+    /// was nothing to drop.
+    Absent,
+}
+
+/// Drops `name`; if that fails, asks the server whether it is there at
+/// all. `Err` is the drop's error, when the database is (or may be) there.
+pub(crate) async fn drop_or_absent(cloner: &dyn Cloner, name: &str) -> Result<Gone, String> {
+    let error = match cloner.drop_database(name).await {
+        Ok(()) => return Ok(Gone::Dropped),
+        Err(e) => e,
+    };
+    match cloner.list_databases(name).await {
+        Ok(listed) if !listed.iter().any(|n| n == name) => Ok(Gone::Absent),
+        _ => Err(crate::error_chain(&error)),
+    }
+}
+
+/// `clean --forget RUN`: takes the ledger of the dead run `run` away
+/// without dropping anything, and says what it listed. With `dry_run` the
+/// ledger stays.
+pub(crate) fn forget(ledger_dir: &Path, run: &str, dry_run: bool) -> Result<SweptRun, RunError> {
+    let path = ledger_dir.join(format!("{run}.jsonl"));
+    let ledger_error = |source| RunError::Ledger {
+        path: path.clone(),
+        source,
+    };
+    let orphan = ledger::dead_run(ledger_dir, run).map_err(ledger_error)?;
+    let mut report = describe(&orphan);
+    report.forgotten = Some(
+        orphan
+            .record
+            .pending
+            .iter()
+            .map(|p| (p.name.clone(), p.server.clone()))
+            .collect(),
+    );
+    if !dry_run {
+        orphan.forget().map_err(ledger_error)?;
+    }
+    Ok(report)
+}
+
+/// A report for `orphan` with nothing done yet: who it was, and what is
+/// wrong with its file.
+fn describe(orphan: &Orphan) -> SweptRun {
+    let record = &orphan.record;
+    let header = record.header.as_ref();
+    SweptRun {
+        run_id: record.run_id.clone(),
+        pid: header.map(|h| h.pid),
+        host: header.map(|h| h.host.clone()),
+        age: header.map(|h| h.age()),
+        alive: orphan.alive,
+        dropped: Vec::new(),
+        absent: Vec::new(),
+        not_dropped: Vec::new(),
+        forgotten: None,
+        warnings: record
+            .problems
+            .iter()
+            .map(|p| format!("ledger {}: {p}", record.path.display()))
+            .collect(),
+        skipped: false,
+    }
 }

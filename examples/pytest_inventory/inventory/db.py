@@ -24,8 +24,9 @@ class IntegrityError(Exception):
 
 
 #: MySQL/MariaDB error codes that are constraint violations: NOT NULL,
-#: duplicate key, foreign keys, out of range, CHECK (MySQL and MariaDB).
-_MYSQL_INTEGRITY_CODES = {1048, 1062, 1216, 1217, 1451, 1452, 1690, 3819, 4025}
+#: duplicate key, foreign keys, too long for the column, out of range,
+#: CHECK (MySQL and MariaDB).
+_MYSQL_INTEGRITY_CODES = {1048, 1062, 1216, 1217, 1264, 1406, 1451, 1452, 1690, 3819, 4025}
 
 
 class Database:
@@ -109,8 +110,10 @@ class Database:
         self.execute("COMMIT")
 
     def close(self):
-        """Closes the connection."""
-        self.connection.close()
+        """Closes the connection (again: nothing happens)."""
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 def sqlite_path(url):
@@ -140,6 +143,7 @@ def connect(url=None):
         return Database(connection, "postgres", (psycopg.IntegrityError,))
     if scheme in ("mysql", "mariadb"):
         import pymysql
+        from pymysql.constants import CLIENT
 
         parts = urlsplit(url)
         connection = pymysql.connect(
@@ -150,6 +154,8 @@ def connect(url=None):
             database=unquote(parts.path.lstrip("/")),
             charset="utf8mb4",
             autocommit=True,
+            # An UPDATE that sets a value it had counts its row, as on the others.
+            client_flag=CLIENT.FOUND_ROWS,
         )
         return Database(connection, "mysql", (pymysql.IntegrityError,))
     raise ValueError(f"unsupported database URL scheme {scheme!r} (sqlite, postgres, mysql)")

@@ -217,11 +217,15 @@ def receive(db, sku, warehouse, units, reference):
 
 
 def _reserved(db, product_id, wh_id):
-    found = db.scalar(
-        "SELECT SUM(units) FROM reservations WHERE product_id = ? AND warehouse_id = ? AND status = 'open'",
+    # A locking read: under MySQL's REPEATABLE READ a plain SELECT would
+    # read the transaction's snapshot, taken before the stock row's lock
+    # was granted, and miss reservations committed in between.
+    rows = db.all(
+        "SELECT units FROM reservations WHERE product_id = ? AND warehouse_id = ? AND status = 'open'"
+        + db.for_update,
         (product_id, wh_id),
     )
-    return int(found or 0)
+    return sum(int(units) for (units,) in rows)
 
 
 def _take(db, p, wh, warehouse, units, reason, reference):
@@ -256,6 +260,13 @@ def transfer(db, sku, source, destination, units, reference):
     with db.transaction():
         p = product(db, sku)
         src, dst = warehouse_id(db, source), warehouse_id(db, destination)
+        # Both stock rows, in warehouse order: two transfers in opposite
+        # directions would otherwise each hold one row and wait for the other.
+        db.all(
+            "SELECT quantity FROM stock WHERE product_id = ? AND warehouse_id IN (?, ?) ORDER BY warehouse_id"
+            + db.for_update,
+            (p.id, src, dst),
+        )
         _take(db, p, src, source, units, "transfer_out", reference)
         _book(db, p.id, dst, units, "transfer_in", reference)
         _add(db, p.id, dst, units)

@@ -515,33 +515,69 @@ fn left_behind_text(left: &[LeftBehind], color: bool) -> String {
 
 fn sweep_text(runs: &[SweptRun], dry_run: bool, color: bool) -> String {
     let mut text = String::new();
+    let warn = paint(color, Style::Warn, &format!("{:>12}", "WARNING"));
     for run in runs {
         let state = if run.alive {
             "still running, older than the limit"
         } else {
             "no longer running"
         };
-        let verb = if dry_run { "would drop" } else { "dropped" };
-        let _ = writeln!(
-            text,
-            "{} run {} (pid {} on {}, started {} ago, {state}): {verb} {}",
-            paint(color, Style::Good, &format!("{:>12}", "Sweep")),
-            run.run_id,
-            run.pid,
-            run.host,
-            humantime::format_duration(Duration::from_secs(run.age.as_secs())),
-            if run.dropped.is_empty() {
+        let who = match (run.pid, &run.host, run.age) {
+            (Some(pid), Some(host), Some(age)) => format!(
+                "pid {pid} on {host}, started {} ago, {state}",
+                humantime::format_duration(Duration::from_secs(age.as_secs()))
+            ),
+            _ => format!("pid, host and start unknown, {state}"),
+        };
+        let list = |names: &[String]| {
+            if names.is_empty() {
                 "nothing".to_owned()
             } else {
-                run.dropped.join(", ")
+                names.join(", ")
             }
+        };
+        let (label, what) = if run.skipped {
+            ("Sweep", "its ledger is left as it is".to_owned())
+        } else if let Some(forgotten) = &run.forgotten {
+            let verb = if dry_run { "would forget" } else { "forgot" };
+            let names: Vec<String> = forgotten
+                .iter()
+                .map(|(name, server)| format!("{name} (on {server})"))
+                .collect();
+            let tail = if forgotten.is_empty() {
+                ""
+            } else {
+                "; not dropped: if they still exist, drop them by hand"
+            };
+            ("Forget", format!("{verb} {}{tail}", list(&names)))
+        } else {
+            let verb = if dry_run { "would drop" } else { "dropped" };
+            ("Sweep", format!("{verb} {}", list(&run.dropped)))
+        };
+        let _ = writeln!(
+            text,
+            "{} run {} ({who}): {what}",
+            paint(color, Style::Good, &format!("{label:>12}")),
+            run.run_id,
         );
+        if !run.absent.is_empty() {
+            let _ = writeln!(
+                text,
+                "{:>12} not on the server, so only taken off the ledger (their create had failed): {}",
+                "",
+                run.absent.join(", ")
+            );
+        }
         for (name, why) in &run.not_dropped {
             let _ = writeln!(
                 text,
-                "{} could not drop {name}: {why} (kept in the ledger)",
-                paint(color, Style::Warn, &format!("{:>12}", "WARNING"))
+                "{warn} could not drop {name}: {why} (kept in the ledger; if its server is gone \
+                 for good, `paraclone clean --forget {}` takes the run off the ledger)",
+                run.run_id
             );
+        }
+        for warning in &run.warnings {
+            let _ = writeln!(text, "{warn} {warning}");
         }
     }
     text

@@ -261,3 +261,64 @@ fn a_server_gone_mid_run_fails_clearly_and_the_next_clean_drops_what_it_left() {
 fn two_runs_at_once_on_one_server_neither_collide_nor_sweep_each_other() {
     crate::ledger::two_runs_at_once("postgres", databases_like);
 }
+
+#[test]
+fn a_database_name_the_server_rejects_leaves_no_ghost_in_the_ledger() {
+    // A NUL byte cannot travel to the server: both CREATE and DROP fail,
+    // and nothing was ever made.
+    let project = crate::ledger::quick_project("nul\\u0000byte", "");
+    let run = project.run(&["--db", "postgres", "--parallel", "2"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("embedded null"), "{}", run.stderr);
+    assert!(
+        !run.stdout.contains("could not drop"),
+        "nothing was made, so nothing is left:\n{}",
+        run.stdout
+    );
+    assert_eq!(crate::ledger::ledger_files(&project), Vec::<String>::new());
+    crate::ledger::clean_leaves_an_empty_ledger(&project);
+}
+
+#[test]
+fn a_run_on_a_server_gone_for_good_is_forgotten_on_request_and_only_then() {
+    let relay = Relay::start(0, "127.0.0.1:5432");
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", relay.port);
+    let project = Project::example(&format!("[backends.postgres]\nurl = \"{url}\"\n"));
+    let pid_dir = tempfile::tempdir().expect("temp dir");
+    let (child, pids) =
+        crate::ledger::start_hanging_run(&project, pid_dir.path(), &["--db", "postgres"]);
+    crate::ledger::kill_hard(child, &pids);
+    let ledgers = crate::ledger::ledger_files(&project);
+    assert_eq!(ledgers.len(), 1, "{ledgers:?}");
+    let id = ledgers[0].trim_end_matches(".jsonl").to_owned();
+    let left = databases_like(&id);
+    assert!(left.len() >= 2, "a template and clones stay: {left:?}");
+    // The server goes away for good.
+    relay.cut();
+
+    let clean = paraclone_clean(&project, &[]);
+    clean.assert_code(2);
+    assert!(
+        clean
+            .stdout
+            .contains(&format!("`paraclone clean --forget {id}`")),
+        "{}",
+        clean.stdout
+    );
+    assert_eq!(crate::ledger::ledger_files(&project).len(), 1);
+
+    let forget = paraclone_clean(&project, &["--forget", &id]);
+    forget.assert_code(0);
+    for name in &left {
+        assert!(
+            forget.stdout.contains(&format!("{name} (on {url})")),
+            "{name} not named:\n{}",
+            forget.stdout
+        );
+    }
+    crate::ledger::clean_leaves_an_empty_ledger(&project);
+    assert_eq!(databases_like(&id), left, "forgetting drops nothing");
+    for name in &left {
+        psql(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"));
+    }
+}
