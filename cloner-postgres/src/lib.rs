@@ -38,8 +38,10 @@
 //! - template: `CREATE DATABASE "name"`, then each migration file as one
 //!   simple-protocol query in a session on the new database (so each file is
 //!   one implicit transaction); a failing file is
-//!   [`ClonerError::Migration`](cloner::ClonerError::Migration) naming it,
-//!   and the half-built template is dropped again.
+//!   [`ClonerError::Migration`](cloner::ClonerError::Migration) naming it
+//!   (its cause says at which line and column of the file, from the
+//!   server's error position, when the server gives one), and the
+//!   half-built template is dropped again.
 //! - clone: `CREATE DATABASE "clone" TEMPLATE "template" STRATEGY file_copy`
 //!   (the `STRATEGY` clause on PostgreSQL 15+ only; see below).
 //! - drop: `DROP DATABASE IF EXISTS "name" WITH (FORCE)` on PostgreSQL 13+;
@@ -124,6 +126,7 @@
 mod in_use;
 mod options;
 mod postgres_cloner;
+mod script_error;
 mod server;
 mod session;
 

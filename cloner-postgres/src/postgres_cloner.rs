@@ -12,6 +12,7 @@ use tokio_postgres::error::SqlState;
 
 use crate::in_use::{self, Holder};
 use crate::options::{DEFAULT_MAX_CONCURRENCY, PostgresOptions, Strategy};
+use crate::script_error::ScriptError;
 use crate::server::{APPLICATION_NAME, Server};
 use crate::session::Session;
 
@@ -250,7 +251,7 @@ impl PostgresCloner {
                 return Err(ClonerError::Migration {
                     migration: migration.name.clone(),
                     database: name.to_owned(),
-                    source: Box::new(source),
+                    source: ScriptError::locate(&migration.sql, source),
                 });
             }
         }

@@ -115,6 +115,19 @@ impl Parallel {
     }
 }
 
+/// Parses a per-test time limit (`--timeout`, `tests.timeout`): a
+/// humantime duration longer than zero, since a zero limit would fail every
+/// test.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s) {
+        Err(e) => Err(format!("{e} (write e.g. \"90s\" or \"5m\")")),
+        Ok(d) if d.is_zero() => Err(format!(
+            "{s:?} would time out every test: give a limit longer than 0s, or none at all"
+        )),
+        Ok(d) => Ok(d),
+    }
+}
+
 /// A command: a single string run by the shell, or a program and its
 /// arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,6 +171,9 @@ pub struct TestsConfig {
     pub slow: Duration,
     /// Grace period between the interrupt sent to tests and the kill.
     pub grace: Duration,
+    /// A long-lived worker is replaced after this many tests (default:
+    /// never).
+    pub max_tests_per_worker: Option<usize>,
 }
 
 /// The test adapter and its settings.
@@ -210,6 +226,10 @@ pub struct CommandTests {
     pub group_separator: String,
     /// At most this many tests per process.
     pub batch: usize,
+    /// The command that starts a long-lived worker speaking the
+    /// `paraclone-v1` protocol (`{args}` as in `run`); when set, each slot
+    /// keeps one worker for the run and `run` is not used.
+    pub worker: Option<String>,
     /// Extra variables for both commands.
     pub env: Vec<(String, String)>,
 }
@@ -235,7 +255,96 @@ pub struct AliasConfig {
     pub url: Option<String>,
     /// Extra variables set from this alias's clone, values with
     /// placeholders such as `{name}` and `{url}`.
-    pub env: Vec<(String, String)>,
+    pub env: Vec<EnvVar>,
+}
+
+/// One variable of `[databases.<alias>.env]` (or of
+/// `[databases.<alias>.env.<backend>]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvVar {
+    /// The variable's name.
+    pub key: String,
+    /// Its value, placeholders not yet filled.
+    pub value: String,
+    /// The backend it is set on only; `None`: every backend.
+    pub backend: Option<String>,
+    /// Where the value was written.
+    pub at: Location,
+}
+
+/// The placeholders of env values, and what a backend's connection fills
+/// them from.
+pub const PLACEHOLDERS: &[&str] = &[
+    "url", "name", "host", "port", "user", "password", "path", "worker",
+];
+
+/// The placeholders `backend` has a value for: a file (SQLite) has a path
+/// and no server, a server no path.
+pub fn placeholders_of(backend: &str) -> &'static [&'static str] {
+    if backend == "sqlite" {
+        &["url", "name", "path", "worker"]
+    } else {
+        &["url", "name", "host", "port", "user", "password", "worker"]
+    }
+}
+
+/// The first placeholder in `value` that `backend` has no value for.
+fn missing_placeholder(value: &str, backend: &str) -> Option<&'static str> {
+    let have = placeholders_of(backend);
+    PLACEHOLDERS
+        .iter()
+        .find(|p| !have.contains(p) && value.contains(&format!("{{{p}}}")))
+        .copied()
+}
+
+impl AliasConfig {
+    /// The variables that apply on `backend`: the common ones, except
+    /// those the backend's own table sets too, then the backend's own.
+    pub fn env_on<'a>(&'a self, backend: &'a str) -> impl Iterator<Item = &'a EnvVar> + 'a {
+        let own = |v: &&EnvVar| v.backend.as_deref() == Some(backend);
+        let common = self.env.iter().filter(move |v| {
+            v.backend.is_none() && !self.env.iter().filter(own).any(|o| o.key == v.key)
+        });
+        common.chain(self.env.iter().filter(own))
+    }
+
+    /// Checks that the common variables use only placeholders `backend`
+    /// fills (the backend tables are checked when the file is read): an
+    /// empty `{path}` on a server would silently hand every worker a
+    /// useless value.
+    pub fn check_env(&self, backend: &str, config: &Path) -> Result<(), ConfigError> {
+        for var in self.env.iter().filter(|v| v.backend.is_none()) {
+            if let Some(missing) = missing_placeholder(&var.value, backend) {
+                return Err(ConfigError::Invalid {
+                    path: config.to_owned(),
+                    at: var.at,
+                    message: format!(
+                        "databases.{}.env.{}: {{{missing}}} has no value on the {backend} backend (it has {}); to set {} on some backends only, put it in [databases.{}.env.<backend>], e.g. [databases.{}.env.{}]",
+                        self.alias,
+                        var.key,
+                        braced(placeholders_of(backend)),
+                        var.key,
+                        self.alias,
+                        self.alias,
+                        if missing == "path" {
+                            "sqlite"
+                        } else {
+                            "postgres"
+                        },
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn braced(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{{{n}}}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `[backends.*]`: settings per backend, shared by the aliases using it.
@@ -324,6 +433,8 @@ struct RawTests {
     cwd: Option<PathBuf>,
     group_separator: Option<String>,
     batch: Option<Spanned<i64>>,
+    protocol: Option<Spanned<String>>,
+    max_tests_per_worker: Option<Spanned<i64>>,
     python: Option<String>,
     manage: Option<String>,
     #[serde(default)]
@@ -343,13 +454,127 @@ struct RawAlias {
     name: Option<String>,
     backend: Option<Spanned<String>>,
     migrations: Option<Spanned<String>>,
-    setup: Option<RawCommand>,
+    setup: Option<Spanned<RawCommand>>,
     mirror: Option<Spanned<String>>,
     #[serde(default)]
     depends: Vec<Spanned<String>>,
     url: Option<String>,
     #[serde(default)]
-    env: BTreeMap<String, String>,
+    env: BTreeMap<Spanned<String>, Spanned<RawEnvValue>>,
+}
+
+/// A value of `[databases.<alias>.env]`: a variable's value, or a table
+/// of one backend's variables.
+enum RawEnvValue {
+    Var(String),
+    Backend(Vec<(Spanned<String>, Spanned<String>)>),
+}
+
+impl<'de> Deserialize<'de> for RawEnvValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawEnvValue;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, or a table of one backend's variables")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawEnvValue, E> {
+                Ok(RawEnvValue::Var(v.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawEnvValue, A::Error> {
+                let mut vars = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    vars.push((key, map.next_value::<Spanned<String>>()?));
+                }
+                Ok(RawEnvValue::Backend(vars))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// Checks and flattens an alias's `env` table: backend tables must name a
+/// backend, and their values use only that backend's placeholders.
+fn alias_env(
+    text: &str,
+    alias: &str,
+    raw: BTreeMap<Spanned<String>, Spanned<RawEnvValue>>,
+    invalid: &dyn Fn(usize, String) -> ConfigError,
+) -> Result<Vec<EnvVar>, ConfigError> {
+    let mut env = Vec::new();
+    for (key, value) in raw {
+        let at = value.span().start;
+        match value.into_inner() {
+            RawEnvValue::Var(value) => env.push(EnvVar {
+                key: key.into_inner(),
+                value,
+                backend: None,
+                at: Location::of(text, at),
+            }),
+            RawEnvValue::Backend(vars) => {
+                let backend = key.get_ref();
+                if !KNOWN_BACKENDS.contains(&backend.as_str()) {
+                    return Err(invalid(
+                        key.span().start,
+                        format!(
+                            "databases.{alias}.env.{backend}: a table here holds one backend's variables, and {backend:?} is not a backend (known: {})",
+                            KNOWN_BACKENDS.join(", ")
+                        ),
+                    ));
+                }
+                for (name, value) in vars {
+                    if let Some(missing) = missing_placeholder(value.get_ref(), backend) {
+                        return Err(invalid(
+                            value.span().start,
+                            format!(
+                                "databases.{alias}.env.{backend}.{}: {{{missing}}} has no value on the {backend} backend (it has {})",
+                                name.get_ref(),
+                                braced(placeholders_of(backend))
+                            ),
+                        ));
+                    }
+                    env.push(EnvVar {
+                        key: name.into_inner(),
+                        at: Location::of(text, value.span().start),
+                        value: value.into_inner(),
+                        backend: Some(backend.clone()),
+                    });
+                }
+            }
+        }
+    }
+    Ok(env)
+}
+
+/// Replaces `{python}` in a setup command with the suite's interpreter
+/// (`tests.python` of a django or pytest suite), shell-quoted in a shell
+/// string, as it is in an argument list.
+fn with_python(setup: CommandLine, python: Option<&str>) -> Result<CommandLine, String> {
+    let uses = match &setup {
+        CommandLine::Shell(s) => s.contains("{python}"),
+        CommandLine::Argv(v) => v.iter().any(|a| a.contains("{python}")),
+    };
+    if !uses {
+        return Ok(setup);
+    }
+    let Some(python) = python else {
+        return Err(
+            "{python} stands for tests.python, which only kind = \"django\" and \"pytest\" have"
+                .to_owned(),
+        );
+    };
+    Ok(match setup {
+        CommandLine::Shell(s) => CommandLine::Shell(s.replace("{python}", &shell_quote(python))),
+        CommandLine::Argv(v) => {
+            CommandLine::Argv(v.iter().map(|a| a.replace("{python}", python)).collect())
+        }
+    })
 }
 
 #[derive(Deserialize)]
@@ -430,7 +655,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     };
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        invalid(offset, e.message().trim_end().to_owned())
+        let message = e.message().trim_end();
+        match e.span() {
+            Some(span) if message == "duplicate key" => invalid(offset, duplicate_key(text, span)),
+            _ => invalid(offset, message.to_owned()),
+        }
     })?;
     let dir = path.parent().map(Path::to_owned).unwrap_or_default();
 
@@ -493,6 +722,32 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         .as_ref()
         .map_or_else(|| dir.clone(), |c| dir.join(c));
     let env: Vec<(String, String)> = tests.env.clone().into_iter().collect();
+    // Whether the suite's processes are long-lived workers: `paraclone-v1`
+    // (the default of the django and pytest presets) or `none`.
+    let protocol = match &tests.protocol {
+        None => None,
+        Some(p) if p.get_ref() == "paraclone-v1" => Some(true),
+        Some(p) if p.get_ref() == "none" => Some(false),
+        Some(p) => {
+            return Err(invalid(
+                p.span().start,
+                format!(
+                    "tests.protocol: unknown protocol {:?} (known: \"paraclone-v1\", \"none\")",
+                    p.get_ref()
+                ),
+            ));
+        }
+    };
+    let max_tests_per_worker = match &tests.max_tests_per_worker {
+        None => None,
+        Some(n) if *n.get_ref() >= 1 => Some(*n.get_ref() as usize),
+        Some(n) => {
+            return Err(invalid(
+                n.span().start,
+                "tests.max_tests_per_worker: must be at least 1".to_owned(),
+            ));
+        }
+    };
     let kind = match tests.kind.get_ref().as_str() {
         "rust" => {
             only_for(
@@ -504,6 +759,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 tests.python.is_some() || tests.manage.is_some(),
                 "python/manage",
                 "\"django\" or \"pytest\"",
+            )?;
+            only_for(
+                protocol.is_some() || max_tests_per_worker.is_some(),
+                "protocol/max_tests_per_worker",
+                "\"command\", \"django\" or \"pytest\"",
             )?;
             TestsKind::Rust {
                 packages: tests.packages,
@@ -526,10 +786,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                         .to_owned(),
                 )
             })?;
-            if !run.get_ref().contains("{tests}") {
+            let speaks = protocol == Some(true);
+            if !speaks && !run.get_ref().contains("{tests}") {
                 return Err(invalid(
                     run.span().start,
-                    "tests.run: must contain {tests}, where the ids of a group go".to_owned(),
+                    "tests.run: must contain {tests}, where the ids of a group go (or set protocol = \"paraclone-v1\" for a tool that runs as a worker)".to_owned(),
+                ));
+            }
+            if speaks && (run.get_ref().contains("{tests}") || run.get_ref().contains("{junit}")) {
+                return Err(invalid(
+                    run.span().start,
+                    "tests.run: with protocol = \"paraclone-v1\" it starts a worker, which gets its tests over the protocol: no {tests} or {junit}".to_owned(),
                 ));
             }
             let list = tests.list.map(RawCommand::into_command);
@@ -541,6 +808,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 preset: Preset::None,
                 list,
                 tests: fixed,
+                worker: speaks.then(|| run.get_ref().clone()),
                 run: run.into_inner(),
                 cwd,
                 group_separator: tests.group_separator.unwrap_or_else(|| "::".to_owned()),
@@ -571,6 +839,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     "PARACLONE_JUNIT={{junit}} {python} {manage} test {runner} {} {{args}} {{tests}}",
                     args.join(" ")
                 ),
+                worker: (protocol != Some(false)).then(|| {
+                    format!(
+                        "exec {python} {manage} test {runner} {} {{args}}",
+                        args.join(" ")
+                    )
+                }),
                 cwd,
                 group_separator: tests.group_separator.unwrap_or_else(|| ".".to_owned()),
                 batch: batch.unwrap_or(500),
@@ -599,6 +873,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     "{python} -m pytest -p no:cacheprovider -q --junitxml={{junit}} {} {{args}} -- {{tests}}",
                     args.join(" ")
                 ),
+                worker: (protocol != Some(false)).then(|| {
+                    format!(
+                        "exec {python} -m pytest -p paraclone_pytest -p no:cacheprovider -q {} {{args}} {}",
+                        args.join(" "),
+                        labels.join(" ")
+                    )
+                }),
                 cwd,
                 group_separator: tests.group_separator.unwrap_or_else(|| "::".to_owned()),
                 batch: batch.unwrap_or(500),
@@ -614,14 +895,27 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             ));
         }
     };
+    // What `{python}` in a setup command stands for: the suite's
+    // interpreter, so a virtualenv's path is written once.
+    let setup_python = matches!(tests.kind.get_ref().as_str(), "django" | "pytest")
+        .then(|| tests.python.clone().unwrap_or_else(|| "python3".to_owned()));
+    let timeout = tests
+        .timeout
+        .map(|v| {
+            parse_timeout(v.get_ref())
+                .map_err(|e| invalid(v.span().start, format!("tests.timeout: {e}")))
+        })
+        .transpose()?;
     let tests = TestsConfig {
         kind,
-        timeout: duration(tests.timeout, "timeout")?,
+        timeout,
         slow: duration(tests.slow, "slow")?.unwrap_or(Duration::from_secs(60)),
         grace: duration(tests.grace, "grace")?.unwrap_or(Duration::from_secs(5)),
+        max_tests_per_worker,
     };
 
     let mut aliases = Vec::new();
+    let mut spans = Vec::new();
     for (alias, entry) in raw.databases {
         let alias_span = alias.span();
         let alias = alias.into_inner();
@@ -650,6 +944,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 format!("{}: must not be empty", key("name")),
             ));
         }
+        let setup = entry
+            .setup
+            .map(|setup| {
+                let at = setup.span().start;
+                with_python(setup.into_inner().into_command(), setup_python.as_deref())
+                    .map_err(|m| invalid(at, format!("{}: {m}", key("setup"))))
+            })
+            .transpose()?;
+        spans.push(AliasSpans {
+            mirror: entry.mirror.as_ref().map(|m| m.span().start),
+            depends: entry.depends.iter().map(|d| d.span().start).collect(),
+        });
         aliases.push(AliasConfig {
             alias: alias.clone(),
             base_name,
@@ -658,11 +964,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 at: Location::of(text, m.span().start),
                 value: m.into_inner(),
             }),
-            setup: entry.setup.map(RawCommand::into_command),
+            setup,
             mirror: entry.mirror.map(Spanned::into_inner),
             depends: entry.depends.into_iter().map(Spanned::into_inner).collect(),
             url: entry.url,
-            env: entry.env.into_iter().collect(),
+            env: alias_env(text, &alias, entry.env, &invalid)?,
         });
         let setup_is_empty = matches!(&aliases.last().expect("just pushed").setup, Some(CommandLine::Argv(v)) if v.is_empty());
         if setup_is_empty {
@@ -678,7 +984,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             "no [databases.<alias>] table: name at least one database".to_owned(),
         ));
     }
-    let aliases = order_aliases(aliases).map_err(|m| invalid(0, m))?;
+    let aliases = order_aliases(aliases, &spans).map_err(|(at, m)| invalid(at, m))?;
 
     Ok(Config {
         path: path.to_owned(),
@@ -699,6 +1005,77 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             oracle: raw.backends.oracle,
         },
     })
+}
+
+/// The message for a key defined twice, whose second definition is at
+/// `span`: the key's dotted path and the line of its first definition.
+/// The file did not parse, so this reads its lines the simple way (table
+/// headers and `key =` lines); where that finds no first definition, the
+/// key alone is named.
+fn duplicate_key(text: &str, span: std::ops::Range<usize>) -> String {
+    fn segments(s: &str) -> Vec<String> {
+        s.split('.')
+            .map(|p| p.trim().trim_matches('"').trim_matches('\'').to_owned())
+            .collect()
+    }
+    fn header(line: &str) -> Option<Vec<String>> {
+        let inner = line.trim().strip_prefix('[')?;
+        let inner = inner.strip_prefix('[').unwrap_or(inner);
+        Some(segments(&inner[..inner.find(']')?]))
+    }
+    fn key_path(line: &str) -> Option<Vec<String>> {
+        let line = line.trim_start();
+        if line.starts_with('#') || line.starts_with('[') {
+            return None;
+        }
+        Some(segments(&line[..line.find('=')?]))
+    }
+    fn up_to(mut path: Vec<String>, key: &str) -> Vec<String> {
+        if let Some(i) = path.iter().rposition(|p| p == key) {
+            path.truncate(i + 1);
+        }
+        path
+    }
+    let start = span.start.min(text.len());
+    let key = text
+        .get(span)
+        .unwrap_or("")
+        .trim()
+        .trim_matches('"')
+        .trim_matches('\'')
+        .to_owned();
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let before: Vec<&str> = text[..line_start].lines().collect();
+    let table_at = |lines: &[&str]| -> Vec<String> {
+        lines
+            .iter()
+            .rev()
+            .find_map(|l| header(l))
+            .unwrap_or_default()
+    };
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let path = match (header(line), key_path(line)) {
+        (Some(h), _) => up_to(h, &key),
+        (None, Some(k)) => {
+            let mut path = table_at(&before);
+            path.extend(up_to(k, &key));
+            path
+        }
+        (None, None) => vec![key.clone()],
+    };
+    let first = (0..before.len()).find(|&i| match header(before[i]) {
+        Some(h) => h == path,
+        None => key_path(before[i]).is_some_and(|k| {
+            let mut full = table_at(&before[..i]);
+            full.extend(k);
+            full.starts_with(&path)
+        }),
+    });
+    let dotted = path.join(".");
+    match first {
+        Some(i) => format!("duplicate key `{dotted}`: first defined on line {}", i + 1),
+        None => format!("duplicate key `{dotted}`"),
+    }
 }
 
 fn known_backend(
@@ -724,58 +1101,134 @@ fn known_backend(
     }
 }
 
+/// Where an alias's references were written, as offsets into the file.
+struct AliasSpans {
+    /// Its `mirror` value.
+    mirror: Option<usize>,
+    /// Each of its `depends` entries.
+    depends: Vec<usize>,
+}
+
 /// Checks mirrors and dependencies and puts every alias after the ones it
 /// depends on (Django's TEST DEPENDENCIES); ties keep alphabetical order,
-/// with `default` first.
-fn order_aliases(mut aliases: Vec<AliasConfig>) -> Result<Vec<AliasConfig>, String> {
+/// with `default` first. `spans[i]` is where `aliases[i]` was written; an
+/// error comes with the offset of the reference it is about.
+fn order_aliases(
+    aliases: Vec<AliasConfig>,
+    spans: &[AliasSpans],
+) -> Result<Vec<AliasConfig>, (usize, String)> {
     let names: Vec<String> = aliases.iter().map(|a| a.alias.clone()).collect();
-    for a in &aliases {
-        for d in a.depends.iter().chain(&a.mirror) {
+    for (a, at) in aliases.iter().zip(spans) {
+        let references = a
+            .depends
+            .iter()
+            .zip(&at.depends)
+            .map(|(d, at)| ("depends", d, *at))
+            .chain(
+                a.mirror
+                    .iter()
+                    .zip(at.mirror)
+                    .map(|(m, at)| ("mirror", m, at)),
+            );
+        for (key, d, offset) in references {
             if !names.contains(d) {
-                return Err(format!(
-                    "databases.{}: refers to {d:?}, which is not a database alias",
-                    a.alias
+                return Err((
+                    offset,
+                    format!(
+                        "databases.{}.{key}: {d:?} is not a database alias (known: {})",
+                        a.alias,
+                        names.join(", ")
+                    ),
                 ));
             }
             if d == &a.alias {
-                return Err(format!("databases.{}: refers to itself", a.alias));
+                return Err((
+                    offset,
+                    format!("databases.{}.{key}: refers to itself", a.alias),
+                ));
             }
         }
-        if let Some(m) = &a.mirror {
+        if let (Some(m), Some(offset)) = (&a.mirror, at.mirror) {
             let target = aliases
                 .iter()
                 .find(|t| &t.alias == m)
                 .expect("checked above");
             if target.mirror.is_some() {
-                return Err(format!(
-                    "databases.{}: mirrors {m:?}, which is itself a mirror",
-                    a.alias
+                return Err((
+                    offset,
+                    format!(
+                        "databases.{}.mirror: mirrors {m:?}, which is itself a mirror",
+                        a.alias
+                    ),
                 ));
             }
             if a.migrations.is_some() || a.setup.is_some() {
-                return Err(format!(
-                    "databases.{}: a mirror has no migrations or setup of its own",
-                    a.alias
+                return Err((
+                    offset,
+                    format!(
+                        "databases.{}.mirror: a mirror has no migrations or setup of its own",
+                        a.alias
+                    ),
                 ));
             }
         }
     }
-    aliases.sort_by_key(|a| (a.alias != "default", a.alias.clone()));
-    let mut ordered: Vec<AliasConfig> = Vec::with_capacity(aliases.len());
-    while !aliases.is_empty() {
-        let ready = aliases.iter().position(|a| {
+    let mut pending: Vec<(AliasConfig, &AliasSpans)> = aliases.into_iter().zip(spans).collect();
+    pending.sort_by_key(|(a, _)| (a.alias != "default", a.alias.clone()));
+    let mut ordered: Vec<AliasConfig> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|(a, _)| {
             a.depends
                 .iter()
                 .chain(&a.mirror)
                 .all(|d| ordered.iter().any(|o| &o.alias == d))
         });
         match ready {
-            Some(i) => ordered.push(aliases.remove(i)),
+            Some(i) => ordered.push(pending.remove(i).0),
             None => {
-                let cycle: Vec<&str> = aliases.iter().map(|a| a.alias.as_str()).collect();
-                return Err(format!(
-                    "databases: circular dependency among {}",
-                    cycle.join(", ")
+                // Every alias left waits for another one left, so following
+                // the first such reference from any of them comes back to
+                // one already seen: that loop is the cycle.
+                let next = |i: usize| -> (usize, &'static str, usize) {
+                    let (a, at) = &pending[i];
+                    a.depends
+                        .iter()
+                        .zip(&at.depends)
+                        .map(|(d, offset)| ("depends", d, *offset))
+                        .chain(
+                            a.mirror
+                                .iter()
+                                .zip(at.mirror)
+                                .map(|(m, o)| ("mirror", m, o)),
+                        )
+                        .find_map(|(key, d, offset)| {
+                            pending
+                                .iter()
+                                .position(|(p, _)| &p.alias == d)
+                                .map(|j| (j, key, offset))
+                        })
+                        .expect("an alias left waits for another one left")
+                };
+                let mut path = vec![0];
+                loop {
+                    let (j, _, _) = next(*path.last().expect("never empty"));
+                    if let Some(k) = path.iter().position(|&p| p == j) {
+                        path.drain(..k);
+                        break;
+                    }
+                    path.push(j);
+                }
+                let (_, key, offset) = next(path[0]);
+                let mut cycle: Vec<&str> =
+                    path.iter().map(|&i| pending[i].0.alias.as_str()).collect();
+                cycle.push(cycle[0]);
+                return Err((
+                    offset,
+                    format!(
+                        "databases.{}.{key}: circular dependency: {}",
+                        cycle[0],
+                        cycle.join(" -> ")
+                    ),
                 ));
             }
         }
@@ -882,12 +1335,179 @@ mod tests {
         );
         let order: Vec<&str> = c.aliases.iter().map(|a| a.alias.as_str()).collect();
         assert_eq!(order, ["b", "default", "a"]);
+    }
+
+    #[test]
+    fn reference_errors_point_at_the_reference() {
+        // A cycle: at the first `depends` entry that closes it.
         let e = parse_err(
-            "[tests]\nkind = \"rust\"\n[databases.a]\ndepends = [\"b\"]\n[databases.b]\ndepends = [\"a\"]\n",
+            "[tests]\nkind = \"rust\"\n[databases.a]\ndepends = [\"c\", \"b\"]\n[databases.b]\ndepends = [\"a\"]\n[databases.c]\n",
         );
-        assert!(e.contains("circular dependency among a, b"), "{e}");
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:4:17: databases.a.depends: circular dependency: a -> b -> a"
+        );
+        // A cycle through a mirror, not involving aliases waiting on it.
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.a]\ndepends = [\"m\"]\n[databases.m]\nmirror = \"a\"\n[databases.z]\ndepends = [\"a\"]\n",
+        );
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:4:12: databases.a.depends: circular dependency: a -> m -> a"
+        );
         let e = parse_err("[tests]\nkind = \"rust\"\n[databases.a]\nmirror = \"nope\"\n");
-        assert!(e.contains("refers to \"nope\""), "{e}");
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:4:10: databases.a.mirror: \"nope\" is not a database alias (known: a)"
+        );
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.a]\n[databases.b]\ndepends = [\"a\", \"x\"]\n",
+        );
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:5:17: databases.b.depends: \"x\" is not a database alias (known: a, b)"
+        );
+        let e = parse_err("[tests]\nkind = \"rust\"\n[databases.a]\ndepends = [\"a\"]\n");
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:4:12: databases.a.depends: refers to itself"
+        );
+    }
+
+    #[test]
+    fn a_duplicate_key_is_named_with_its_first_definition() {
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.default]\nname = \"a\"\nmigrations = \"m\"\nname = \"b\"\n",
+        );
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:6:1: duplicate key `databases.default.name`: first defined on line 4"
+        );
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.default]\nname = \"a\"\n[databases.other]\n[databases.default]\nname = \"b\"\n",
+        );
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:6:12: duplicate key `databases.default`: first defined on line 3"
+        );
+        // The same key in another table is no duplicate of it.
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.a]\nname = \"a\"\n[databases.b]\nname = \"b\"\nname = \"c\"\n",
+        );
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:7:1: duplicate key `databases.b.name`: first defined on line 6"
+        );
+    }
+
+    #[test]
+    fn a_zero_timeout_is_refused() {
+        let e = parse_err("[tests]\nkind = \"rust\"\ntimeout = \"0s\"\n[databases.default]\n");
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:3:11: tests.timeout: \"0s\" would time out every test: give a limit longer than 0s, or none at all"
+        );
+        assert_eq!(parse_timeout("90s"), Ok(Duration::from_secs(90)));
+        assert!(parse_timeout("0ms").is_err());
+    }
+
+    #[test]
+    fn backend_env_tables_apply_on_their_backend_only() {
+        let c = parse_ok(
+            "[tests]\nkind = \"rust\"\n[databases.default]\n[databases.default.env]\nA = \"{name}\"\nB = \"common\"\n[databases.default.env.sqlite]\nB = \"{path}\"\n",
+        );
+        let alias = &c.aliases[0];
+        let on = |backend: &str| -> Vec<(String, String)> {
+            alias
+                .env_on(backend)
+                .map(|v| (v.key.clone(), v.value.clone()))
+                .collect()
+        };
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(on("sqlite"), [pair("A", "{name}"), pair("B", "{path}")]);
+        assert_eq!(on("postgres"), [pair("A", "{name}"), pair("B", "common")]);
+        assert_eq!(alias.env[2].at, Location { line: 8, column: 5 });
+        alias
+            .check_env("postgres", Path::new("/p/paraclone.toml"))
+            .expect("the common values have no {path}");
+    }
+
+    #[test]
+    fn a_placeholder_the_backend_lacks_is_an_error() {
+        let c = parse_ok(
+            "[tests]\nkind = \"rust\"\n[databases.default]\n[databases.default.env]\nDATABASE_URL = \"sqlite:///{path}\"\n",
+        );
+        c.aliases[0]
+            .check_env("sqlite", &c.path)
+            .expect("sqlite has {path}");
+        let e = c.aliases[0]
+            .check_env("postgres", &c.path)
+            .expect_err("postgres has no {path}")
+            .to_string();
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:5:16: databases.default.env.DATABASE_URL: {path} has no value on the postgres backend (it has {url} {name} {host} {port} {user} {password} {worker}); to set DATABASE_URL on some backends only, put it in [databases.default.env.<backend>], e.g. [databases.default.env.sqlite]"
+        );
+        // In a backend's own table, checked when the file is read.
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.default]\n[databases.default.env.sqlite]\nPGHOST = \"{host}\"\n",
+        );
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:5:10: databases.default.env.sqlite.PGHOST: {host} has no value on the sqlite backend (it has {url} {name} {path} {worker})"
+        );
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.default]\n[databases.default.env.mongo]\nX = \"1\"\n",
+        );
+        assert!(
+            e.starts_with("/p/paraclone.toml:4:24: databases.default.env.mongo: a table here holds one backend's variables"),
+            "{e}"
+        );
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.default]\n[databases.default.env]\nX = 3\n",
+        );
+        assert!(
+            e.starts_with("/p/paraclone.toml:5:5: invalid type: integer"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn python_in_setup_is_the_suites_interpreter() {
+        let config = |kind: &str, setup: &str| {
+            format!(
+                "[tests]\nkind = \"{kind}\"\npython = \"/opt/my venv/bin/python\"\n[databases.default]\nsetup = {setup}\n"
+            )
+        };
+        let c = parse_ok(&config("django", "\"{python} manage.py migrate\""));
+        assert_eq!(
+            c.aliases[0].setup,
+            Some(CommandLine::Shell(
+                "'/opt/my venv/bin/python' manage.py migrate".to_owned()
+            ))
+        );
+        let c = parse_ok(&config("pytest", "[\"{python}\", \"seed.py\"]"));
+        assert_eq!(
+            c.aliases[0].setup,
+            Some(CommandLine::Argv(vec![
+                "/opt/my venv/bin/python".to_owned(),
+                "seed.py".to_owned()
+            ]))
+        );
+        let c = parse_ok(
+            "[tests]\nkind = \"pytest\"\n[databases.default]\nsetup = \"{python} seed.py\"\n",
+        );
+        assert_eq!(
+            c.aliases[0].setup,
+            Some(CommandLine::Shell("python3 seed.py".to_owned()))
+        );
+        let e = parse_err(
+            "[tests]\nkind = \"rust\"\n[databases.default]\nsetup = \"{python} seed.py\"\n",
+        );
+        assert_eq!(
+            e,
+            "/p/paraclone.toml:4:9: databases.default.setup: {python} stands for tests.python, which only kind = \"django\" and \"pytest\" have"
+        );
     }
 
     #[test]
@@ -946,7 +1566,15 @@ method = "vacuum"
         );
         assert_eq!(
             c.aliases[1].env,
-            [("SHOP_DB".to_owned(), "{path}".to_owned())]
+            [EnvVar {
+                key: "SHOP_DB".to_owned(),
+                value: "{path}".to_owned(),
+                backend: None,
+                at: Location {
+                    line: 18,
+                    column: 11
+                },
+            }]
         );
         assert_eq!(c.backends.sqlite.target.as_deref(), Some("ram"));
     }

@@ -78,6 +78,8 @@ impl Databases {
                     .iter()
                     .position(|a| &a.config.alias == target)
                     .expect("config orders mirrors after their target");
+                let backend = aliases[index].cloner.as_ref().map_or("", |c| c.backend());
+                alias.check_env(backend, &config.path)?;
                 aliases.push(AliasDbs {
                     config: alias.clone(),
                     cloner: None,
@@ -102,6 +104,9 @@ impl Databases {
                         at: Default::default(),
                     }),
             };
+            // Before any server is contacted: a placeholder this backend
+            // has no value for would reach every worker as an empty string.
+            alias.check_env(&chosen.value, &config.path)?;
             let key = (chosen.value.clone(), alias.url.clone());
             let cloner = match cloners.get(&key) {
                 Some(c) => Arc::clone(c),
@@ -251,7 +256,12 @@ impl Databases {
             }
         }
         env.extend(template.extra_env.iter().cloned());
-        env.extend(mapped_env(&alias.config, template, 0));
+        env.extend(mapped_env(
+            &alias.config,
+            self.backend_of(alias),
+            template,
+            0,
+        ));
         let spec = ChildSpec::command_line(setup, &self.config_dir).envs(env);
         let done = spawn::run(&spec, &ctx.limits(None), None)
             .await
@@ -496,7 +506,12 @@ impl Databases {
             }
             env.push((alias_variable(&a.config.alias), connection.url.clone()));
             env.extend(connection.extra_env.iter().cloned());
-            env.extend(mapped_env(&a.config, &connection, worker));
+            env.extend(mapped_env(
+                &a.config,
+                self.backend_of(a),
+                &connection,
+                worker,
+            ));
         }
         env
     }
@@ -630,6 +645,14 @@ impl Databases {
     fn resolve<'a>(&'a self, alias: &'a AliasDbs) -> &'a AliasDbs {
         alias.mirror_of.map_or(alias, |i| &self.aliases[i])
     }
+
+    /// The backend of the database `alias` uses (a mirror's target's).
+    fn backend_of(&self, alias: &AliasDbs) -> &'static str {
+        self.resolve(alias)
+            .cloner
+            .as_ref()
+            .map_or("", |c| c.backend())
+    }
 }
 
 fn read_migrations(
@@ -662,19 +685,13 @@ fn read_migrations(
         .iter()
         .map(|f| {
             let sql = std::fs::read_to_string(f).map_err(error)?;
+            // The whole path, so that an error names the file one can open.
             Ok(Migration {
-                name: file_name(f),
+                name: f.display().to_string(),
                 sql,
             })
         })
         .collect()
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }
 
 /// `DATABASE_URL_<ALIAS>`: the alias upper-cased, `-` as `_`.
@@ -685,16 +702,20 @@ pub(crate) fn alias_variable(alias: &str) -> String {
     )
 }
 
-/// The alias's `env` table with placeholders filled from `connection`.
+/// The alias's `env` variables that apply on `backend`, placeholders
+/// filled from `connection`.
 fn mapped_env(
     alias: &AliasConfig,
+    backend: &str,
     connection: &Connection,
     worker: usize,
 ) -> Vec<(String, String)> {
     alias
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), fill_placeholders(v, connection, worker)))
+        .env_on(backend)
+        .map(|v| {
+            let value = fill_placeholders(&v.value, connection, worker);
+            (v.key.clone(), value)
+        })
         .collect()
 }
 

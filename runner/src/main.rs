@@ -74,7 +74,10 @@ struct TestArgs {
 
     /// Number of workers, each with its own clone: a number, or "auto" for
     /// one per CPU core. Default: the config's run.parallel, else auto.
-    #[arg(long, short = 'j', value_name = "N|auto", value_parser = Parallel::parse, env = "PARACLONE_PARALLEL")]
+    // Hyphen values are taken so that `--parallel -3` reaches the parser
+    // and is refused as a count, instead of clap suggesting `-- -3` (which
+    // would run `-3` as a filter).
+    #[arg(long, short = 'j', value_name = "N|auto", value_parser = Parallel::parse, allow_hyphen_values = true, env = "PARACLONE_PARALLEL")]
     parallel: Option<Parallel>,
 
     /// Start no further test after the first failure.
@@ -88,7 +91,7 @@ struct TestArgs {
 
     /// Per-test time limit (e.g. "90s", "5m"); a test running longer is
     /// killed and reported as timed out.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = config::parse_timeout)]
     timeout: Option<Duration>,
 
     /// Print the output of passing tests too.

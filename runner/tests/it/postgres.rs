@@ -263,6 +263,73 @@ fn two_runs_at_once_on_one_server_neither_collide_nor_sweep_each_other() {
 }
 
 #[test]
+fn a_database_url_meant_for_sqlite_is_refused_on_postgres() {
+    let project =
+        crate::cli::env_probe("[databases.default.env]\nDATABASE_URL = \"sqlite:///{path}\"\n");
+    let run = project.run(&["--db", "postgres", "--parallel", "2"]);
+    run.assert_code(2);
+    let expected = format!(
+        "error: {}:12:16: databases.default.env.DATABASE_URL: {{path}} has no value on the postgres backend (it has {{url}} {{name}} {{host}} {{port}} {{user}} {{password}} {{worker}}); to set DATABASE_URL on some backends only, put it in [databases.default.env.<backend>], e.g. [databases.default.env.sqlite]",
+        project.config().display()
+    );
+    assert!(run.stderr.starts_with(&expected), "{}", run.stderr);
+    assert!(!run.stdout.contains("Starting run"), "{}", run.stdout);
+    assert!(!project.dir.path().join("seen-1").exists());
+    assert!(!project.dir.path().join("target/paraclone/ledger").exists());
+}
+
+#[test]
+fn a_sqlite_env_table_leaves_database_url_to_postgres() {
+    let project = crate::cli::env_probe(
+        "[databases.default.env.sqlite]\nDATABASE_URL = \"sqlite:///{path}\"\nSHOP_FILE = \"{path}\"\n[databases.default.env.postgres]\nSHOP_FILE = \"{host}:{port}\"\n",
+    );
+    let run = project.run(&["--db", "postgres", "--parallel", "1"]);
+    run.assert_code(0);
+    let seen = std::fs::read_to_string(project.dir.path().join("seen-1")).expect("the test ran");
+    let (url, file) = seen.split_once('|').expect("two values");
+    let clone = format!("probe_pc{}_w1", run.run_id());
+    assert!(
+        url.starts_with("postgres://") && url.ends_with(&format!("/{clone}")),
+        "{url}"
+    );
+    let server = server_url();
+    let host_port = server
+        .split_once('@')
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(host_port, _)| host_port)
+        .expect("host:port in the server URL");
+    assert_eq!(file, host_port);
+    assert_eq!(databases_like(&run.run_id()), Vec::<String>::new());
+}
+
+#[test]
+fn a_failing_migration_is_named_by_path_line_and_column() {
+    let project = Project::with_config("");
+    let migrations = project.dir.path().join("migrations");
+    std::fs::create_dir(&migrations).expect("mkdir");
+    std::fs::write(migrations.join("0001_ok.sql"), "CREATE TABLE a (id int);\n").expect("write");
+    std::fs::write(
+        migrations.join("0002_bad.sql"),
+        "-- a comment, then a broken table\nCREATE TABLE b (id int);\n\nCREATE TABLE c (\n  x int,,\n  y int\n);\n",
+    )
+    .expect("write");
+    std::fs::write(
+        project.config(),
+        "[tests]\nkind = \"command\"\ntests = [\"a::b\"]\nrun = \"true {tests}\"\n[databases.default]\nname = \"badmig\"\nbackend = \"postgres\"\nmigrations = \"migrations\"\n",
+    )
+    .expect("write config");
+    let run = project.run(&["--parallel", "1"]);
+    run.assert_code(2);
+    let expected = format!(
+        "migration {}/0002_bad.sql failed on \"badmig_pc{}_tpl\": at line 5, column 9 (`x int,,`): db error: ERROR: syntax error at or near \",\"",
+        migrations.display(),
+        run.run_id()
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert_eq!(databases_like(&run.run_id()), Vec::<String>::new());
+}
+
+#[test]
 fn a_database_name_the_server_rejects_leaves_no_ghost_in_the_ledger() {
     // A NUL byte cannot travel to the server: both CREATE and DROP fail,
     // and nothing was ever made.
