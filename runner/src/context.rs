@@ -84,7 +84,10 @@ impl Context {
             (Some(_), CancelReason::SecondSignal) => *current = Some(reason),
             (
                 Some(
-                    CancelReason::FailFast | CancelReason::SetupFailed | CancelReason::BuildFailed,
+                    CancelReason::FailFast
+                    | CancelReason::SetupFailed
+                    | CancelReason::BuildFailed
+                    | CancelReason::WorkerFailed,
                 ),
                 CancelReason::Signal,
             ) => *current = Some(reason),

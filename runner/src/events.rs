@@ -31,6 +31,9 @@ pub enum Outcome {
         /// The exit code (101 is a Rust test's panic).
         code: i32,
     },
+    /// It failed, as the test tool running it in a long-lived worker
+    /// reported (no exit code of its own).
+    Reported,
     /// A signal ended it (a crash: abort, segfault).
     Signalled {
         /// The signal's name (`SIGSEGV`).
@@ -158,6 +161,8 @@ pub enum CancelReason {
     SetupFailed,
     /// The tests could not be built or listed.
     BuildFailed,
+    /// A long-lived test worker could not be started.
+    WorkerFailed,
 }
 
 /// Counts and times of a finished run.
@@ -165,6 +170,9 @@ pub enum CancelReason {
 pub struct RunStats {
     /// Workers (slots) used.
     pub workers: usize,
+    /// Workers asked for (`--parallel`); more than `workers` when there were
+    /// fewer groups of tests than that.
+    pub requested_workers: usize,
     /// Clones made, over all aliases.
     pub clones: usize,
     /// Whether isolation was off (`--share-database`).
@@ -192,6 +200,8 @@ pub struct RunStats {
     /// How each backend that chose among ways made its clones, as
     /// `(backend, description)` (see `Cloner::clone_method`).
     pub clone_methods: Vec<(String, String)>,
+    /// Processes tests left running, killed when the run phase ended.
+    pub leftover_processes: usize,
     /// Databases dropped at teardown.
     pub dropped: usize,
     /// Databases that could not be dropped.
@@ -290,6 +300,16 @@ pub enum Event {
         duration: Duration,
         /// Its output, stdout and stderr merged, passwords redacted.
         output: String,
+    },
+    /// A test left processes running that outlived its process group and
+    /// held its output open; they were killed where the OS allows.
+    TestLeaked {
+        /// Which.
+        test: TestId,
+        /// On which worker.
+        worker: usize,
+        /// How many processes were found and killed.
+        killed: usize,
     },
     /// A worker got fresh clones after a test crashed on it.
     ClonesReplaced {

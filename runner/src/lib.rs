@@ -24,6 +24,13 @@ mod databases;
 mod error;
 mod events;
 mod ledger;
+// The operating system's side of finding leftover processes.
+#[cfg(target_os = "linux")]
+#[path = "os/linux.rs"]
+mod os;
+#[cfg(not(target_os = "linux"))]
+#[path = "os/other.rs"]
+mod os;
 mod reporter;
 mod run;
 mod spawn;

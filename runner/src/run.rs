@@ -21,7 +21,7 @@ use crate::databases::{Databases, Replaced};
 use crate::error::RunError;
 use crate::events::SweptRun;
 use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
-use crate::spawn;
+use crate::spawn::{self, Finished};
 use crate::sweep::{self, SweepOptions};
 use crate::worker::{Observer, StartError, Worker};
 
@@ -346,7 +346,8 @@ async fn provision_and_run(
     })?;
     let results = run_tests(&suite, dbs, stats.workers, options, ctx, &scratch).await;
     let _ = std::fs::remove_dir_all(&scratch);
-    let results = results?;
+    let (results, leftovers) = results?;
+    stats.leftover_processes = leftovers;
     let duration = started.elapsed();
     ctx.send(Event::PhaseFinished {
         phase: Phase::Run,
@@ -439,7 +440,7 @@ async fn run_tests(
     options: &RunOptions,
     ctx: &Context,
     scratch: &std::path::Path,
-) -> Result<Vec<(TestId, Outcome, Duration)>, RunError> {
+) -> Result<(Vec<(TestId, Outcome, Duration)>, usize), RunError> {
     let queue = Mutex::new(suite.groups.iter().cloned().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::with_capacity(suite.selected()));
     let failure = Mutex::new(None);
@@ -460,10 +461,13 @@ async fn run_tests(
     });
     ctx.checkpoint("run").await;
     join_all(slots).await;
+    // What tests started outside their process groups and left running
+    // (found by the tag every child carries) goes with the run phase.
+    let leftovers = spawn::kill_leftovers();
     if let Some(e) = failure.into_inner().expect("not poisoned") {
         return Err(e);
     }
-    Ok(results.into_inner().expect("not poisoned"))
+    Ok((results.into_inner().expect("not poisoned"), leftovers))
 }
 
 /// One slot of the run phase: its clones, its worker if the suite has
@@ -509,7 +513,21 @@ impl Slot<'_> {
                 break;
             };
             let crashed = match &worker_spec {
-                None => self.run_processes(&group, &env, &mut recorder).await,
+                None => {
+                    let (crashed, left) = self.run_processes(&group, &env, &mut recorder).await;
+                    if !left.is_empty() {
+                        // The rest of the group runs after the fresh
+                        // clones, here or on another slot.
+                        self.queue
+                            .lock()
+                            .expect("not poisoned")
+                            .push_front(adapter::Group {
+                                binary: group.binary,
+                                tests: left,
+                            });
+                    }
+                    crashed
+                }
                 Some(spec) => {
                     if warm.is_none() {
                         started += 1;
@@ -538,7 +556,7 @@ impl Slot<'_> {
                                     });
                                 }
                                 drop(failure);
-                                ctx.cancel(CancelReason::SetupFailed);
+                                ctx.cancel(CancelReason::WorkerFailed);
                                 break;
                             }
                         }
@@ -609,21 +627,22 @@ impl Slot<'_> {
     }
 
     /// Runs `group` in one-shot processes (a process per test, or per
-    /// batch of a command suite). Returns the first test whose process
-    /// crashed, if one did.
+    /// batch of a command suite). Stops at the first process that crashed:
+    /// returns its first crashed test and the tests not run yet.
     async fn run_processes(
         &self,
         group: &adapter::Group,
         env: &[(String, String)],
         recorder: &mut Recorder<'_>,
-    ) -> Option<TestId> {
+    ) -> (Option<TestId>, Vec<TestId>) {
         let ctx = self.ctx;
         let worker = self.worker;
         let timeout = self.options.timeout.or(self.options.config.tests.timeout);
         let slow = self.options.config.tests.slow;
-        for invocation in self.suite.invocations(group, self.scratch) {
+        let invocations = self.suite.invocations(group, self.scratch);
+        for (n, invocation) in invocations.iter().enumerate() {
             if ctx.no_new_tests() {
-                return None;
+                return (None, Vec::new());
             }
             let spec = invocation.spec.clone().envs(env.iter().cloned());
             for test in &invocation.tests {
@@ -645,10 +664,23 @@ impl Slot<'_> {
             };
             let done = spawn::run(&spec, &ctx.limits(timeout), Some((slow, &mut on_slow))).await;
             ctx.running.fetch_sub(count, Ordering::SeqCst);
+            if let Ok(Finished {
+                leaked: Some(killed),
+                ..
+            }) = &done
+            {
+                for test in &invocation.tests {
+                    ctx.send(Event::TestLeaked {
+                        test: test.clone(),
+                        worker,
+                        killed: *killed,
+                    });
+                }
+            }
             let tested = match done {
                 Ok(done) => {
                     let output = ctx.redact(&String::from_utf8_lossy(&done.output));
-                    self.suite.results(&invocation, &done, output, timeout)
+                    self.suite.results(invocation, &done, output, timeout)
                 }
                 Err(e) => invocation
                     .tests
@@ -672,10 +704,14 @@ impl Slot<'_> {
                 recorder.record(r);
             }
             if crashed.is_some() {
-                return crashed;
+                let left = invocations[n + 1..]
+                    .iter()
+                    .flat_map(|i| i.tests.iter().cloned())
+                    .collect();
+                return (crashed, left);
             }
         }
-        None
+        (None, Vec::new())
     }
 }
 

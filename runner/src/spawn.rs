@@ -103,6 +103,24 @@ pub(crate) struct Finished {
     pub(crate) exit: Exit,
     pub(crate) output: Vec<u8>,
     pub(crate) duration: Duration,
+    /// Set when something it started outlived it, holding its output open
+    /// after its group was killed (a process that left the group, e.g. with
+    /// `setsid`): how many such processes were found and killed.
+    pub(crate) leaked: Option<usize>,
+}
+
+/// The variable every child gets, with a value of its own, so that what
+/// it starts can be found even after it left the child's process group.
+const TAG_VAR: &str = "PARACLONE_PROCESS_TAG";
+
+/// How long a child's output may stay open after its group was killed
+/// before what holds it is called a leak (nextest waits 100 ms).
+const LEAK_GRACE: Duration = Duration::from_millis(200);
+
+/// Kills every process a child of this paraclone left running (found by
+/// their tag); returns how many. For the end of a run.
+pub(crate) fn kill_leftovers() -> usize {
+    crate::os::kill_tagged(TAG_VAR, &format!("{}-", std::process::id()), true)
 }
 
 /// Limits on one child's run.
@@ -152,11 +170,15 @@ pub(crate) struct Running {
     group: GroupGuard,
     output: Drain,
     started: Instant,
+    tag: String,
 }
 
 #[derive(Debug)]
 enum Drain {
-    Whole(tokio::task::JoinHandle<Vec<u8>>),
+    Whole(
+        std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+        tokio::task::JoinHandle<()>,
+    ),
     Tail(std::sync::Arc<std::sync::Mutex<Tail>>),
 }
 
@@ -169,20 +191,39 @@ struct Tail {
 
 /// Starts `spec`. An `Err` means it could not be started at all.
 pub(crate) fn start(spec: &ChildSpec, capture: Capture) -> std::io::Result<Running> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let tag = format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let (mut cmd, mut reader) = command(spec)?;
+    cmd.env(TAG_VAR, &tag);
     let child = cmd.spawn()?;
     // The Command holds the pipe's write ends: drop them, or reading would
     // never see the end of the output.
     drop(cmd);
     let group = GroupGuard(child.id().map(|id| Pid::from_raw(id as i32)));
     let output = match capture {
-        Capture::Whole => Drain::Whole(tokio::task::spawn_blocking(move || {
-            let mut buf = Vec::new();
+        Capture::Whole => {
+            let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let shared = std::sync::Arc::clone(&buf);
             // A read error only truncates what is shown; the exit status
             // still decides the outcome.
-            let _ = reader.read_to_end(&mut buf);
-            buf
-        })),
+            let task = tokio::task::spawn_blocking(move || {
+                let mut chunk = vec![0; 65536];
+                while let Ok(n) = reader.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    shared
+                        .lock()
+                        .expect("not poisoned")
+                        .extend_from_slice(&chunk[..n]);
+                }
+            });
+            Drain::Whole(buf, task)
+        }
         Capture::Tail(keep) => {
             let tail = std::sync::Arc::new(std::sync::Mutex::new(Tail::default()));
             let shared = std::sync::Arc::clone(&tail);
@@ -209,6 +250,7 @@ pub(crate) fn start(spec: &ChildSpec, capture: Capture) -> std::io::Result<Runni
         group,
         output,
         started: Instant::now(),
+        tag,
     })
 }
 
@@ -249,7 +291,7 @@ impl Running {
     pub(crate) fn printed(&self) -> u64 {
         match &self.output {
             Drain::Tail(tail) => tail.lock().expect("not poisoned").total,
-            Drain::Whole(_) => 0,
+            Drain::Whole(..) => 0,
         }
     }
 
@@ -262,7 +304,7 @@ impl Running {
                 let skip = mark.saturating_sub(start).min(tail.kept.len() as u64) as usize;
                 tail.kept[skip..].to_vec()
             }
-            Drain::Whole(_) => Vec::new(),
+            Drain::Whole(..) => Vec::new(),
         }
     }
 
@@ -272,14 +314,25 @@ impl Running {
         // Whatever the child left running in its group goes with it; this
         // also closes the output pipe for good.
         self.group.kill();
+        let duration = self.started.elapsed();
+        let mut leaked = None;
         let output = match self.output {
-            Drain::Whole(task) => task.await.unwrap_or_default(),
+            Drain::Whole(buf, mut task) => {
+                // The pipe closes when the last process holding it is gone:
+                // one that outlived the group's kill left the group.
+                if tokio::time::timeout(LEAK_GRACE, &mut task).await.is_err() {
+                    leaked = Some(crate::os::kill_tagged(TAG_VAR, &self.tag, false));
+                    let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+                }
+                std::mem::take(&mut *buf.lock().expect("not poisoned"))
+            }
             Drain::Tail(tail) => std::mem::take(&mut tail.lock().expect("not poisoned").kept),
         };
         Finished {
             exit,
             output,
-            duration: self.started.elapsed(),
+            duration,
+            leaked,
         }
     }
 }

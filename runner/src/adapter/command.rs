@@ -364,6 +364,7 @@ mod tests {
             exit,
             output: Vec::new(),
             duration: Duration::from_secs(2),
+            leaked: None,
         }
     }
 

@@ -75,7 +75,7 @@ pub(crate) struct Suite {
 #[derive(Debug)]
 enum SuiteKind {
     Rust(RustSuite),
-    Command(CommandSuite),
+    Command(Box<CommandSuite>),
 }
 
 impl Suite {
@@ -192,7 +192,7 @@ pub(crate) async fn discover(
         TestsKind::Command(config) => {
             let (suite, listing) = command::discover(config, tool_args, env, limits).await?;
             (
-                SuiteKind::Command(suite),
+                SuiteKind::Command(Box::new(suite)),
                 vec![listing],
                 config.group_separator.clone(),
             )

@@ -264,6 +264,21 @@ impl Reporter {
                 }
                 self.update_progress();
             }
+            Event::TestLeaked {
+                test,
+                worker,
+                killed,
+            } => {
+                let what = match killed {
+                    0 => "left a process holding its output open (this system cannot find it to kill it)".to_owned(),
+                    n => format!("left {n} process{} running outside its process group: killed", if *n == 1 { "" } else { "es" }),
+                };
+                let text = format!(
+                    "{} w{worker} {test} {what}\n",
+                    self.label("LEAK", Style::Warn)
+                );
+                self.print(&text);
+            }
             Event::ClonesReplaced {
                 worker,
                 after,
@@ -300,6 +315,9 @@ impl Reporter {
                     }
                     CancelReason::BuildFailed => {
                         "the tests could not be built or listed: stopping, then dropping databases"
+                    }
+                    CancelReason::WorkerFailed => {
+                        "a test worker could not be started: stopping, then dropping databases"
                     }
                 };
                 let running = match running {
@@ -410,11 +428,21 @@ impl Reporter {
                 .to_owned()
         } else {
             format!(
-                "{} clone{} made for {} worker{}",
+                "{} clone{} made for {} worker{}{}",
                 s.clones,
                 plural(s.clones),
                 s.workers,
-                plural(s.workers)
+                plural(s.workers),
+                if s.requested_workers > s.workers {
+                    format!(
+                        " ({} asked for, {} group{} of tests to run)",
+                        s.requested_workers,
+                        s.workers,
+                        plural(s.workers)
+                    )
+                } else {
+                    String::new()
+                }
             )
         };
         let _ = writeln!(
@@ -424,6 +452,15 @@ impl Reporter {
             s.dropped,
             plural(s.dropped)
         );
+        if s.leftover_processes > 0 {
+            let _ = writeln!(
+                text,
+                "{} {} process{} that tests left running, killed",
+                self.label("Leaked", Style::Warn),
+                s.leftover_processes,
+                if s.leftover_processes == 1 { "" } else { "es" }
+            );
+        }
         for (backend, method) in &s.clone_methods {
             let _ = writeln!(
                 text,
@@ -471,7 +508,10 @@ impl Reporter {
                 Some("by a second signal: running tests were killed without a grace period")
             }
             Some(CancelReason::FailFast) => Some("after the first failure (--failfast)"),
-            Some(CancelReason::SetupFailed | CancelReason::BuildFailed) | None => None,
+            Some(
+                CancelReason::SetupFailed | CancelReason::BuildFailed | CancelReason::WorkerFailed,
+            )
+            | None => None,
         };
         if let Some(why) = why {
             let before = if listed {

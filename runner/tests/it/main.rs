@@ -10,6 +10,7 @@ mod color;
 mod command;
 mod example;
 mod faults;
+mod leaks;
 mod ledger;
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -17,6 +18,8 @@ mod mysql;
 mod postgres;
 mod python;
 mod signals;
+mod slots;
+mod workers;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
