@@ -9,13 +9,14 @@ use nix::unistd::Pid;
 use crate::{Project, Run};
 
 /// Starts a run whose demo test hangs, and waits until the test is running.
-/// Returns the runner and the hanging test processes' pids.
+/// Returns the runner and the hanging test processes' pids. Two groups
+/// (the hanging test's and `customers::`), so both workers get clones.
 pub(crate) fn start_hanging_run(
     project: &Project,
     pid_dir: &std::path::Path,
     extra: &[&str],
 ) -> (Child, Vec<i32>) {
-    let mut args = vec!["--parallel", "2", "demo::hang"];
+    let mut args = vec!["--parallel", "2", "demo::hang", "customers::"];
     args.extend_from_slice(extra);
     let mut child = project
         .command(&args)

@@ -216,7 +216,15 @@ fn a_server_gone_mid_run_fails_clearly_and_the_next_clean_drops_what_it_left() {
     let project = Project::example(&format!("[backends.postgres]\nurl = \"{url}\"\n"));
     let pause = project.dir.path().join("paused");
     let child = project
-        .command(&["--db", "postgres", "--parallel", "2", "customers::"])
+        // Two groups of tests, so that both workers get clones.
+        .command(&[
+            "--db",
+            "postgres",
+            "--parallel",
+            "2",
+            "customers::",
+            "products::",
+        ])
         .env("PARACLONE_PAUSE_AT", "run")
         .env("PARACLONE_PAUSE_FILE", &pause)
         .stdout(std::process::Stdio::piped())
