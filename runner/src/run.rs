@@ -23,7 +23,7 @@ use crate::events::SweptRun;
 use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
 use crate::spawn::{self, Finished};
 use crate::sweep::{self, SweepOptions};
-use crate::worker::{Observer, StartError, Worker};
+use crate::worker::{GroupLimits, Observer, StartError, Worker};
 
 /// What to run and how, after config and command line are merged.
 #[derive(Clone, Debug)]
@@ -562,11 +562,12 @@ impl Slot<'_> {
                         }
                     }
                     let w = warm.as_mut().expect("started above");
-                    let timeout = self.options.timeout.or(self.options.config.tests.timeout);
-                    let slow = self.options.config.tests.slow;
-                    let end = w
-                        .run_group(&group.tests, ctx, timeout, slow, &mut recorder)
-                        .await;
+                    let limits = GroupLimits {
+                        timeout: self.options.timeout.or(self.options.config.tests.timeout),
+                        slow: self.options.config.tests.slow,
+                        failfast: self.options.failfast,
+                    };
+                    let end = w.run_group(&group.tests, ctx, limits, &mut recorder).await;
                     if !end.left.is_empty() {
                         self.queue
                             .lock()

@@ -209,7 +209,7 @@ class ParacloneRunner(DiscoverRunner):
         for test_id in tests:
             if test_id in result.reported:
                 continue
-            if channel.stop_requested():
+            if channel.stop_requested() or result.shouldStop:
                 break
             if result.class_skips and not result.class_errors:
                 channel.finished(test_id, "skipped", 0.0, "\n".join(result.class_skips))
@@ -350,5 +350,6 @@ class _WorkerResult(unittest.TestResult):
         elapsed = time.monotonic() - current["started"]
         self._held = (current["id"], current["verdict"], elapsed, paraclone_worker.join(output, *current["texts"]))
         self.reported.add(current["id"])
-        if self.channel.stop_requested():
+        failed = current["verdict"] == "failed"
+        if self.channel.stop_requested() or (failed and self.channel.failfast):
             self.stop()

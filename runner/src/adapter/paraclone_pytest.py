@@ -100,8 +100,10 @@ class _Worker:
         for n, index in enumerate(chosen):
             item = self._items[index]
             nextitem = self._items[chosen[n + 1]] if n + 1 < len(chosen) else self._after_group(index)
+            self._failed = False
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            if session.shouldfail or session.shouldstop or channel.stop_requested():
+            stop = channel.stop_requested() or (self._failed and channel.failfast)
+            if session.shouldfail or session.shouldstop or stop:
                 if n + 1 < len(chosen):
                     # Tear down what this item set up, as if it were last.
                     last = self._after_group(index)
@@ -139,6 +141,7 @@ class _Worker:
         if state is None or self._channel is None:
             return
         elapsed = time.monotonic() - state["started"]
+        self._failed = state["verdict"] == "failed"
         output = paraclone_worker.join(*(state["sections"] + state["texts"]))
         self._channel.finished(nodeid, state["verdict"], elapsed, output)
 

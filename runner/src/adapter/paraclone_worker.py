@@ -41,6 +41,9 @@ class Channel:
         self._eof = False
         self._queued = []
         self._stop = False
+        # Whether the current request asks to start no test after one
+        # fails (--failfast).
+        self.failfast = False
 
     def send(self, **message):
         self._sock.sendall((json.dumps(message) + "\n").encode("utf-8"))
@@ -93,6 +96,7 @@ class Channel:
             if request.get("request") != "run":
                 continue
             self._stop = False
+            self.failfast = bool(request.get("failfast"))
             run_group(list(request["tests"]), self)
             self.send(event="done", id=request["id"])
 

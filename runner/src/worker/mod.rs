@@ -8,4 +8,4 @@
 mod protocol;
 mod warm;
 
-pub(crate) use warm::{Observer, StartError, Worker};
+pub(crate) use warm::{GroupLimits, Observer, StartError, Worker};

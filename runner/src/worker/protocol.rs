@@ -7,8 +7,10 @@
 //! worker answers with events, one JSON object a line.
 //!
 //! Runner → worker:
-//! - `{"request":"run","id":7,"tests":["app.tests.T.test_a", …]}`: run
-//!   these tests, in this order (a group: one TestCase class, one module).
+//! - `{"request":"run","id":7,"tests":["app.tests.T.test_a", …],
+//!   "failfast":false}`: run these tests, in this order (a group: one
+//!   TestCase class, one module); with `failfast`, start none after one
+//!   fails.
 //! - `{"request":"stop"}`: finish the running test, run no more of the
 //!   current request, answer `done` (fail-fast).
 //! - `{"request":"exit"}` (or the socket closing): exit.
@@ -46,7 +48,11 @@ pub(crate) const OUTPUT_VAR: &str = "PARACLONE_WORKER_OUTPUT";
 #[derive(Debug, Serialize)]
 #[serde(tag = "request", rename_all = "lowercase")]
 pub(crate) enum Request<'a> {
-    Run { id: u64, tests: Vec<&'a str> },
+    Run {
+        id: u64,
+        tests: Vec<&'a str>,
+        failfast: bool,
+    },
     Stop,
     Exit,
 }
@@ -122,10 +128,11 @@ mod tests {
         let run = Request::Run {
             id: 3,
             tests: vec!["a.T.test_x", "a \"q\""],
+            failfast: true,
         };
         assert_eq!(
             run.line(),
-            "{\"request\":\"run\",\"id\":3,\"tests\":[\"a.T.test_x\",\"a \\\"q\\\"\"]}\n"
+            "{\"request\":\"run\",\"id\":3,\"tests\":[\"a.T.test_x\",\"a \\\"q\\\"\"],\"failfast\":true}\n"
         );
         assert_eq!(Request::Stop.line(), "{\"request\":\"stop\"}\n");
         assert_eq!(Request::Exit.line(), "{\"request\":\"exit\"}\n");

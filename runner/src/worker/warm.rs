@@ -205,10 +205,14 @@ impl Worker {
         &mut self,
         tests: &[TestId],
         ctx: &Context,
-        timeout: Option<Duration>,
-        slow: Duration,
+        limits: GroupLimits,
         observer: &mut dyn Observer,
     ) -> GroupEnd {
+        let GroupLimits {
+            timeout,
+            slow,
+            failfast: stop_at_failure,
+        } = limits;
         let mut pending: VecDeque<TestId> = tests.iter().cloned().collect();
         if self.running.exited() {
             // It died while it waited for work: nothing of this group ran.
@@ -222,6 +226,7 @@ impl Worker {
         let request = Request::Run {
             id,
             tests: tests.iter().map(|t| t.name.as_str()).collect(),
+            failfast: stop_at_failure,
         };
         if self.send(&request).await.is_err() {
             self.running.kill().await;
@@ -291,7 +296,9 @@ impl Worker {
                             if let Some((test, _, _)) = current.take() {
                                 pending.push_front(test);
                             }
-                            break self.done(pending, stop_sent, observer);
+                            // After a stop (fail-fast, here or on another slot), what
+                            // it did not run is not run, not failed.
+                            break self.done(pending, stop_sent || ctx.no_new_tests(), observer);
                         }
                         Ok(other) => Why::Protocol(format!("sent {other:?} in the middle of request {id}")),
                         Err(e) => Why::Protocol(e),
@@ -488,6 +495,17 @@ impl Worker {
         self.running.kill().await;
         let _ = std::fs::remove_file(&self.output_file);
     }
+}
+
+/// What limits the tests of a group.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GroupLimits {
+    /// Each test's time limit.
+    pub(crate) timeout: Option<Duration>,
+    /// When a test is reported slow.
+    pub(crate) slow: Duration,
+    /// Start no further test after one fails (`--failfast`).
+    pub(crate) failfast: bool,
 }
 
 /// Why a worker is being given up on.

@@ -443,3 +443,67 @@ fn on_postgres_a_transaction_test_case_class_then_inserts_into_seeded_tables_wor
     first_classes.sort();
     assert_eq!(first_classes, ["seeded", "transaction"], "both orders ran");
 }
+
+#[test]
+fn failfast_on_a_worker_starts_no_test_after_the_failure() {
+    let project = pytest_project(
+        r#"def test_a_passes():
+    pass
+
+def test_b_fails():
+    assert 1 == 2
+
+def test_c_never_starts():
+    pass
+
+def test_d_never_starts():
+    pass
+"#,
+        "",
+    );
+    let run = project.run(&["--failfast"]);
+    run.assert_code(1);
+    let tests = reported(&run);
+    assert_eq!(tests["test_a_passes"].0, "PASS", "{}", run.stdout);
+    assert_eq!(tests["test_b_fails"].0, "FAIL", "{}", run.stdout);
+    assert!(
+        !tests.contains_key("test_c_never_starts") && !tests.contains_key("test_d_never_starts"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("2 not run"), "{}", run.stdout);
+}
+
+#[test]
+fn max_tests_per_worker_replaces_the_worker_between_groups() {
+    // Four classes (four groups) of two tests, on one slot; each test
+    // writes the pid of the worker running it.
+    let mut source = String::from(
+        "import os\n\ndef record():\n    with open(os.environ['PIDS'], 'a') as f:\n        f.write(f'{os.getpid()}\\n')\n",
+    );
+    for class in ["A", "B", "C", "D"] {
+        source.push_str(&format!(
+            "\nclass Test{class}:\n    def test_one(self):\n        record()\n\n    def test_two(self):\n        record()\n"
+        ));
+    }
+    let project = pytest_project(&source, "max_tests_per_worker = 4");
+    let pids = project.dir.path().join("pids");
+    let run = Run::from(
+        project
+            .command(&[])
+            .env("PIDS", &pids)
+            .output()
+            .expect("paraclone runs"),
+    );
+    run.assert_code(0);
+    let seen: Vec<String> = std::fs::read_to_string(&pids)
+        .expect("pids")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(seen.len(), 8);
+    let distinct: std::collections::BTreeSet<&String> = seen.iter().collect();
+    // Four tests a worker, replaced at a group's end: two workers.
+    assert_eq!(distinct.len(), 2, "{seen:?}");
+    assert!(seen[..4].iter().all(|p| *p == seen[0]), "{seen:?}");
+}
