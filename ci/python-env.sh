@@ -63,7 +63,7 @@ for r in "${requirements[@]}"; do args+=(-r "$r"); done
   fail "pip could not install ${requirements[*]#"$repo/"} into $venv"
 
 # Every package the examples import must be importable.
-"$venv/bin/python" -c 'import django, dj_database_url, pytest, psycopg, pymysql' >"$log" 2>&1 ||
+"$venv/bin/python" -c 'import django, dj_database_url, pytest, xdist, psycopg, pymysql' >"$log" 2>&1 ||
   fail "the virtualenv $venv is missing a package after pip install"
 
 echo "$wanted" >"$stamp"

@@ -1,7 +1,10 @@
 //! `cargo xtask bench`: builds the release `paraclone` and its bench
 //! harness (`runner/examples/bench`) with the chosen backends, runs the
-//! harness, and puts its Markdown section into BENCHMARKS.md between the
-//! markers.
+//! harness, and puts its Markdown into BENCHMARKS.md between the markers:
+//! sections 1–4 (`section.md`) between `bench:begin`/`bench:end`, the
+//! Python suites (`python.md`) between `bench:python:begin`/`…:end`. Only
+//! what the harness ran is replaced (`--only python` keeps 1–4's numbers,
+//! and the other way round).
 //!
 //! The measuring lives in the harness, which may use the runner's backend
 //! crates; xtask itself stays a small program over `cargo` (anyhow only).
@@ -16,9 +19,12 @@ use super::{Backend, workspace_root};
 /// Where the generated section starts and ends in BENCHMARKS.md.
 pub(crate) const BEGIN: &str = "<!-- bench:begin -->";
 pub(crate) const END: &str = "<!-- bench:end -->";
+/// The same for the Python suites (section 5 of the harness).
+pub(crate) const PYTHON_BEGIN: &str = "<!-- bench:python:begin -->";
+pub(crate) const PYTHON_END: &str = "<!-- bench:python:end -->";
 
 /// `cargo xtask bench [--db sqlite|postgres|mysql|all|LIST] [--quick] [--rounds N] [--sizes tiny|quick|full]
-/// [--out DIR] [--markdown PATH] [--only SECTIONS] [--debug]`.
+/// [--out DIR] [--markdown PATH] [--only clone,whole,overhead,memory,python] [--debug]`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let mut backends = vec![Backend::Sqlite];
@@ -145,9 +151,28 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
             root.join("BENCHMARKS.md")
         }
     });
-    let section = std::fs::read_to_string(out.join("section.md"))
-        .with_context(|| format!("read {}", out.join("section.md").display()))?;
-    splice(&markdown, &section)?;
+    // The harness writes each file only for sections it ran.
+    let mut spliced = 0;
+    for (file, begin, end) in [
+        ("section.md", BEGIN, END),
+        ("python.md", PYTHON_BEGIN, PYTHON_END),
+    ] {
+        let path = out.join(file);
+        match std::fs::read_to_string(&path) {
+            Ok(section) => {
+                splice(&markdown, &section, begin, end)?;
+                spliced += 1;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("read {}", path.display())),
+        }
+    }
+    if spliced == 0 {
+        bail!(
+            "the harness wrote neither section.md nor python.md in {}",
+            out.display()
+        );
+    }
     println!(
         "xtask: bench: results in {} and {}",
         out.join("results.json").display(),
@@ -175,9 +200,10 @@ fn check_built(root: &Path, backend: Backend) -> Result<()> {
     Ok(())
 }
 
-/// Puts `section` between the markers of the Markdown file at `path`,
-/// creating the file, or the markers at its end, if missing.
-fn splice(path: &Path, section: &str) -> Result<()> {
+/// Puts `section` between the markers `begin` and `end` of the Markdown
+/// file at `path`, creating the file, or the markers at its end, if
+/// missing.
+fn splice(path: &Path, section: &str, begin: &str, end: &str) -> Result<()> {
     let old = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -185,18 +211,18 @@ fn splice(path: &Path, section: &str) -> Result<()> {
         }
         Err(e) => return Err(e).with_context(|| format!("read {}", path.display())),
     };
-    let text = splice_text(&old, section);
+    let text = splice_text(&old, section, begin, end);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, text).with_context(|| format!("write {}", path.display()))
 }
 
-fn splice_text(old: &str, section: &str) -> String {
-    let block = format!("{BEGIN}\n{}\n{END}", section.trim_end());
-    match (old.find(BEGIN), old.find(END)) {
-        (Some(begin), Some(end)) if begin < end => {
-            format!("{}{block}{}", &old[..begin], &old[end + END.len()..])
+fn splice_text(old: &str, section: &str, begin: &str, end: &str) -> String {
+    let block = format!("{begin}\n{}\n{end}", section.trim_end());
+    match (old.find(begin), old.find(end)) {
+        (Some(b), Some(e)) if b < e => {
+            format!("{}{block}{}", &old[..b], &old[e + end.len()..])
         }
         _ => format!("{}\n\n{block}\n", old.trim_end()),
     }
@@ -209,18 +235,41 @@ mod tests {
     #[test]
     fn splice_replaces_only_what_is_between_the_markers() {
         let old = format!("# B\n\nintro\n\n{BEGIN}\nold numbers\n{END}\n\n## Notes\nkept\n");
-        let new = splice_text(&old, "new numbers\n");
+        let new = splice_text(&old, "new numbers\n", BEGIN, END);
         assert_eq!(
             new,
             format!("# B\n\nintro\n\n{BEGIN}\nnew numbers\n{END}\n\n## Notes\nkept\n")
         );
-        assert_eq!(splice_text(&new, "new numbers\n"), new);
+        assert_eq!(splice_text(&new, "new numbers\n", BEGIN, END), new);
+    }
+
+    #[test]
+    fn splice_of_one_section_keeps_the_other() {
+        let old =
+            format!("# B\n\n{BEGIN}\nclones\n{END}\n\n{PYTHON_BEGIN}\nold python\n{PYTHON_END}\n");
+        let new = splice_text(&old, "new python", PYTHON_BEGIN, PYTHON_END);
+        assert_eq!(
+            new,
+            format!("# B\n\n{BEGIN}\nclones\n{END}\n\n{PYTHON_BEGIN}\nnew python\n{PYTHON_END}\n")
+        );
+        let new = splice_text(&new, "new clones", BEGIN, END);
+        assert!(new.contains("new clones") && new.contains("new python"));
+        // Markers of the Python section do not match the plain ones.
+        assert_eq!(
+            splice_text(
+                &format!("{BEGIN}\nx\n{END}\n"),
+                "p",
+                PYTHON_BEGIN,
+                PYTHON_END
+            ),
+            format!("{BEGIN}\nx\n{END}\n\n{PYTHON_BEGIN}\np\n{PYTHON_END}\n")
+        );
     }
 
     #[test]
     fn splice_appends_markers_where_there_are_none() {
         assert_eq!(
-            splice_text("# B\n\nintro\n", "numbers"),
+            splice_text("# B\n\nintro\n", "numbers", BEGIN, END),
             format!("# B\n\nintro\n\n{BEGIN}\nnumbers\n{END}\n")
         );
     }

@@ -6,7 +6,7 @@
 //!
 //! runs this (built in release with the chosen backends' features) with
 //! `--db sqlite,postgres,… [--quick] [--rounds N] [--sizes tiny|quick|full]
-//! [--out DIR] [--only clone,whole,overhead,memory]`. It measures, every
+//! [--out DIR] [--only clone,whole,overhead,memory,python]`. It measures, every
 //! comparison in the same invocation and in interleaved rounds:
 //!
 //! 1. clone throughput per backend on a generated template: paraclone
@@ -15,11 +15,16 @@
 //!    and a backend's floor or strategies ([`clones`]);
 //! 2. a whole run of examples/shop, serial against `--parallel 2, 4, 8`;
 //! 3. the runner's per-test overhead against cargo-nextest on one binary;
-//! 4. the runner's peak memory for 100 to 10,000 trivial tests ([`suites`]).
+//! 4. the runner's peak memory for 100 to 10,000 trivial tests ([`suites`]);
+//! 5. the Python examples run whole by paraclone against `manage.py test
+//!    --parallel 4` and `pytest -n 4`, interpreter starts counted
+//!    ([`python`]; left out of `--sizes tiny` unless `--only` names it).
 //!
 //! It prints a table on stdout (progress goes to stderr) and writes
-//! `results.json` and `section.md` (the Markdown that `cargo xtask bench`
-//! puts into BENCHMARKS.md) to the output directory. Speed is reported,
+//! `results.json`, `section.md` (the Markdown that `cargo xtask bench`
+//! puts into BENCHMARKS.md, for sections 1–4) and `python.md` (section 5,
+//! which has markers of its own there) to the output directory; each
+//! Markdown file only when its sections ran. Speed is reported,
 //! never asserted: the exit code is 1 only when something could not be
 //! measured, 2 for a bad argument, 130 after Ctrl-C (with every database
 //! the harness made dropped).
@@ -38,6 +43,7 @@
 mod backends;
 mod clones;
 mod machine;
+mod python;
 mod report;
 mod schema;
 mod stats;
@@ -56,9 +62,9 @@ use crate::suites::Tools;
 
 const USAGE: &str = "usage: bench --db sqlite[,postgres,mysql] [--quick] [--rounds N] \
                      [--sizes tiny|quick|full] [--out DIR] [--root DIR] [--paraclone PATH] \
-                     [--only clone,whole,overhead,memory] [--command TEXT]";
+                     [--only clone,whole,overhead,memory,python] [--command TEXT]";
 
-const SECTIONS: [&str; 4] = ["clone", "whole", "overhead", "memory"];
+const SECTIONS: [&str; 5] = ["clone", "whole", "overhead", "memory", "python"];
 
 #[derive(Debug)]
 struct Args {
@@ -69,7 +75,8 @@ struct Args {
     out: PathBuf,
     root: PathBuf,
     paraclone: Option<PathBuf>,
-    only: Vec<String>,
+    /// `--only`, if given.
+    only: Option<Vec<String>>,
     command: String,
 }
 
@@ -82,7 +89,7 @@ fn parse_args(args: Vec<String>) -> Result<Args> {
         out: PathBuf::from("target/bench"),
         root: std::env::current_dir()?,
         paraclone: None,
-        only: SECTIONS.iter().map(|s| (*s).to_owned()).collect(),
+        only: None,
         command: "cargo xtask bench".to_owned(),
     };
     let mut args = args.into_iter();
@@ -110,10 +117,11 @@ fn parse_args(args: Vec<String>) -> Result<Args> {
             "--paraclone" => parsed.paraclone = Some(value()?.into()),
             "--command" => parsed.command = value()?,
             "--only" => {
-                parsed.only = value()?.split(',').map(str::to_owned).collect();
-                if let Some(bad) = parsed.only.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
+                let only: Vec<String> = value()?.split(',').map(str::to_owned).collect();
+                if let Some(bad) = only.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
                     bail!("--only takes {}, not {bad:?}", SECTIONS.join(", "));
                 }
+                parsed.only = Some(only);
             }
             other => bail!("unknown argument {other:?}"),
         }
@@ -185,6 +193,14 @@ impl Plan {
     fn overhead_rounds(&self) -> usize {
         self.rounds
             .unwrap_or(if self.mode == "quick" { 2 } else { 5 })
+    }
+
+    /// Rounds of the Python comparison (one round runs four whole suites
+    /// of a few seconds each, on a machine where the noise is of the same
+    /// order: more rounds than for the whole run of examples/shop).
+    fn python_rounds(&self) -> usize {
+        self.rounds
+            .unwrap_or(if self.mode == "quick" { 1 } else { 5 })
     }
 
     fn memory_rounds(&self) -> usize {
@@ -259,8 +275,19 @@ async fn run(args: Args) -> Result<u8> {
             .context("where the harness lives")?
             .join("paraclone"),
     };
-    let want = |section: &str| args.only.iter().any(|s| s == section);
-    if (want("whole") || want("overhead") || want("memory")) && !paraclone.is_file() {
+    // By default every section, but the Python suites (minutes of Python)
+    // not in the smallest size, the smoke test's.
+    let only: Vec<String> = args.only.clone().unwrap_or_else(|| {
+        SECTIONS
+            .iter()
+            .filter(|s| **s != "python" || plan.sizes != "tiny")
+            .map(|s| (*s).to_owned())
+            .collect()
+    });
+    let want = |section: &str| only.iter().any(|s| s == section);
+    if (want("whole") || want("overhead") || want("memory") || want("python"))
+        && !paraclone.is_file()
+    {
         bail!(
             "no paraclone binary at {} (build it: cargo build --release -p runner)",
             paraclone.display()
@@ -297,6 +324,7 @@ async fn run(args: Args) -> Result<u8> {
         whole_run: Vec::new(),
         overhead: None,
         memory: None,
+        python: Vec::new(),
         errors: Vec::new(),
     };
     eprintln!(
@@ -373,6 +401,23 @@ async fn run(args: Args) -> Result<u8> {
             Err(e) => results.errors.push(format!("runner memory: {e:#}")),
         }
     }
+    if want("python") {
+        for db in &args.dbs {
+            if stop.is_cancelled() {
+                break;
+            }
+            if !["sqlite", "postgres"].contains(&db.as_str()) {
+                eprintln!("bench: python suites: measured on sqlite and postgres only, not {db}");
+                continue;
+            }
+            let (tools, db2, rounds) = (tools.clone(), db.clone(), plan.python_rounds());
+            match tokio::task::spawn_blocking(move || python::measure(&tools, &db2, rounds)).await?
+            {
+                Ok(r) => results.python.push(r),
+                Err(e) => results.errors.push(format!("python suites on {db}: {e:#}")),
+            }
+        }
+    }
     if stop.is_cancelled() {
         eprintln!("bench: interrupted; no results written");
         return Ok(130);
@@ -383,15 +428,32 @@ async fn run(args: Args) -> Result<u8> {
     let json_path = out.join("results.json");
     std::fs::write(&json_path, json + "\n")
         .with_context(|| format!("write {}", json_path.display()))?;
-    let md_path = out.join("section.md");
-    std::fs::write(&md_path, report::markdown(&results))
-        .with_context(|| format!("write {}", md_path.display()))?;
+    // Each Markdown file only for sections that ran, so that xtask keeps
+    // the others' numbers in BENCHMARKS.md.
+    let mut written = vec![json_path.display().to_string()];
+    for (file, ran, text) in [
+        (
+            "section.md",
+            ["clone", "whole", "overhead", "memory"]
+                .iter()
+                .any(|s| want(s)),
+            report::markdown(&results),
+        ),
+        (
+            "python.md",
+            want("python"),
+            report::python_markdown(&results),
+        ),
+    ] {
+        let path = out.join(file);
+        let _ = std::fs::remove_file(&path);
+        if ran {
+            std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
+            written.push(path.display().to_string());
+        }
+    }
     print!("{}", report::table(&results));
-    eprintln!(
-        "bench: wrote {} and {}",
-        json_path.display(),
-        md_path.display()
-    );
+    eprintln!("bench: wrote {}", written.join(", "));
     Ok(if results.errors.is_empty() { 0 } else { 1 })
 }
 

@@ -28,7 +28,7 @@ pub(crate) struct Tools {
 }
 
 impl Tools {
-    fn check_stop(&self) -> Result<()> {
+    pub(crate) fn check_stop(&self) -> Result<()> {
         if self.stop.is_cancelled() {
             bail!("interrupted");
         }
@@ -62,12 +62,12 @@ pub(crate) struct RunPoint {
 }
 
 /// What one `paraclone test` printed in its summary.
-struct Summary {
-    tests: usize,
-    phases: Vec<(String, f64)>,
+pub(crate) struct Summary {
+    pub(crate) tests: usize,
+    pub(crate) phases: Vec<(String, f64)>,
 }
 
-fn parse_summary(output: &str) -> Result<Summary> {
+pub(crate) fn parse_summary(output: &str) -> Result<Summary> {
     let line = |label: &str| {
         output
             .lines()
