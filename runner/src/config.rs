@@ -158,6 +158,19 @@ pub struct Config {
     pub aliases: Vec<AliasConfig>,
     /// `[backends.*]`.
     pub backends: BackendSettings,
+    /// `[report]`.
+    pub report: ReportConfig,
+}
+
+/// `[report]`: files a run writes besides the terminal's report.
+#[derive(Clone, Debug, Default)]
+pub struct ReportConfig {
+    /// `junit`: where the JUnit XML of every run goes (relative to the
+    /// config); `--junit` overrides it.
+    pub junit: Option<PathBuf>,
+    /// `junit_output = "all"`: every test's output in the JUnit, not only
+    /// that of tests that did not pass (`"failed"`, the default).
+    pub junit_all_output: bool,
 }
 
 /// `[tests]`: what suite to run and how.
@@ -188,10 +201,29 @@ pub enum TestsKind {
         features: Vec<String>,
         /// The directory cargo runs in (default: the config's directory).
         workspace: PathBuf,
+        /// Cargo's own flags for both the build and the listing
+        /// (`--no-default-features`, `--profile ci`, …).
+        cargo_args: Vec<String>,
+        /// `RUSTUP_TOOLCHAIN` for cargo, if set.
+        toolchain: Option<String>,
+        /// What is scheduled as one unit.
+        group: RustGroup,
     },
     /// Any test tool, driven by commands (also what the `django` and
     /// `pytest` presets become).
     Command(CommandTests),
+}
+
+/// How the Rust adapter groups tests (`tests.group`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RustGroup {
+    /// Every test on its own: a clone per slot already isolates the slots.
+    #[default]
+    Test,
+    /// The tests of a module together, in listed order, on one slot.
+    Module,
+    /// The tests of a binary together.
+    Binary,
 }
 
 /// Which tool a command suite is, for the presets' discovery and results.
@@ -408,6 +440,15 @@ struct RawConfig {
     databases: BTreeMap<Spanned<String>, Spanned<RawAlias>>,
     #[serde(default)]
     backends: RawBackends,
+    #[serde(default)]
+    report: RawReport,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    junit: Option<PathBuf>,
+    junit_output: Option<Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -432,6 +473,10 @@ struct RawTests {
     run: Option<Spanned<String>>,
     cwd: Option<PathBuf>,
     group_separator: Option<String>,
+    group: Option<Spanned<String>>,
+    #[serde(default)]
+    cargo_args: Vec<String>,
+    toolchain: Option<String>,
     batch: Option<Spanned<i64>>,
     protocol: Option<Spanned<String>>,
     max_tests_per_worker: Option<Spanned<i64>>,
@@ -765,11 +810,46 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 "protocol/max_tests_per_worker",
                 "\"command\", \"django\" or \"pytest\"",
             )?;
+            only_for(
+                tests.group_separator.is_some(),
+                "group_separator",
+                "\"command\", \"django\" or \"pytest\" (Rust tests are grouped by `group`)",
+            )?;
+            let group = match tests
+                .group
+                .as_ref()
+                .map(|g| (g.get_ref().as_str(), g.span().start))
+            {
+                None | Some(("test", _)) => RustGroup::Test,
+                Some(("module", _)) => RustGroup::Module,
+                Some(("binary", _)) => RustGroup::Binary,
+                Some((other, at)) => {
+                    return Err(invalid(
+                        at,
+                        format!(
+                            "tests.group: unknown grouping {other:?} (known: \"test\", \"module\", \"binary\")"
+                        ),
+                    ));
+                }
+            };
             TestsKind::Rust {
                 packages: tests.packages,
                 features: tests.features,
                 workspace: tests.workspace.map_or_else(|| dir.clone(), |w| dir.join(w)),
+                cargo_args: tests.cargo_args,
+                toolchain: tests.toolchain,
+                group,
             }
+        }
+        "command" | "django" | "pytest"
+            if tests.group.is_some()
+                || !tests.cargo_args.is_empty()
+                || tests.toolchain.is_some() =>
+        {
+            return Err(invalid(
+                kind_at,
+                "tests.group/cargo_args/toolchain: only used with kind = \"rust\" (command suites group by `group_separator`)".to_owned(),
+            ));
         }
         "command" => {
             only_for(
@@ -986,7 +1066,25 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
     let aliases = order_aliases(aliases, &spans).map_err(|(at, m)| invalid(at, m))?;
 
+    let junit_all_output = match &raw.report.junit_output {
+        None => false,
+        Some(v) => match v.get_ref().as_str() {
+            "failed" => false,
+            "all" => true,
+            other => {
+                return Err(invalid(
+                    v.span().start,
+                    format!("report.junit_output: {other:?} is neither \"failed\" nor \"all\""),
+                ));
+            }
+        },
+    };
+    let report = ReportConfig {
+        junit: raw.report.junit.as_ref().map(|j| dir.join(j)),
+        junit_all_output,
+    };
     Ok(Config {
+        report,
         path: path.to_owned(),
         state_dir: dir.join(
             raw.run

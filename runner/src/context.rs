@@ -11,6 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::{CancelReason, Event};
+use crate::keep::Keep;
 use crate::spawn::Limits;
 
 #[derive(Debug)]
@@ -29,6 +30,8 @@ pub(crate) struct Context {
     pub(crate) running: AtomicUsize,
     /// Fault injection for the runner's own tests: pause at this point.
     pause: Option<(String, std::path::PathBuf)>,
+    /// Which failed tests' clones are kept (`--keep-failed`).
+    pub(crate) keep: Keep,
 }
 
 impl Context {
@@ -45,6 +48,7 @@ impl Context {
             pause: std::env::var("PARACLONE_PAUSE_AT")
                 .ok()
                 .zip(std::env::var_os("PARACLONE_PAUSE_FILE").map(std::path::PathBuf::from)),
+            keep: Keep::default(),
         }
     }
 

@@ -20,7 +20,7 @@ use crate::backends;
 use crate::config::{AliasConfig, CommandLine, Config, Located};
 use crate::context::Context;
 use crate::error::RunError;
-use crate::events::{AliasSummary, Event, LeftBehind};
+use crate::events::{AliasSummary, Event, KeptDatabase, LeftBehind, TestId};
 use crate::ledger::Ledger;
 use crate::spawn::{self, ChildSpec, Exit};
 use crate::sweep::{self, Gone};
@@ -59,6 +59,12 @@ pub(crate) struct Databases {
     config_dir: PathBuf,
     ledger: Ledger,
     ledger_dir: PathBuf,
+    /// Workers' replacement clones, by `(worker, alias)`: what each worker
+    /// uses now, where it is not its first clone.
+    current: Mutex<HashMap<(usize, usize), Connection>>,
+    /// Clones kept for failed tests (`--keep-failed`): never dropped by
+    /// this run.
+    kept: Mutex<Vec<KeptDatabase>>,
 }
 
 impl Databases {
@@ -149,6 +155,8 @@ impl Databases {
             config_dir: config.dir.clone(),
             ledger,
             ledger_dir: ledger_dir.to_owned(),
+            current: Mutex::new(HashMap::new()),
+            kept: Mutex::new(Vec::new()),
         })
     }
 
@@ -427,6 +435,8 @@ impl Databases {
         replaced: &mut Replaced,
         ctx: &Context,
     ) -> Result<(), RunError> {
+        // The clones being left were a failed test's, to be kept.
+        let keep_for = ctx.keep.claim(worker);
         for (index, a) in self.aliases.iter().enumerate() {
             let Some(cloner) = &a.cloner else { continue };
             let template = &a
@@ -449,18 +459,69 @@ impl Databases {
                 source,
             })?;
             ctx.redactor_add(&connection);
+            ctx.send(Event::ReplacementReady {
+                alias: a.config.alias.clone(),
+                worker,
+                name: connection.name.clone(),
+            });
+            self.current
+                .lock()
+                .expect("not poisoned")
+                .insert((worker, index), connection.clone());
             let old = replaced
                 .insert(index, connection)
                 .unwrap_or_else(|| a.clones[worker - 1].clone());
-            if cloner.drop_database(&old.name).await.is_ok() {
+            if let Some(test) = &keep_for {
+                self.keep(index, worker, &old, test, ctx);
+            } else if cloner.drop_database(&old.name).await.is_ok() {
                 let _ = self.ledger.dropped(&old.name);
                 self.created
                     .lock()
                     .expect("not poisoned")
                     .retain(|c| c.name != old.name);
+                ctx.send(Event::DatabaseDropped {
+                    alias: a.config.alias.clone(),
+                    name: old.name.clone(),
+                });
             }
         }
         Ok(())
+    }
+
+    /// Keeps `connection`, worker `worker`'s clone of alias `index`, for
+    /// the failed `test`: marked kept in the ledger, never dropped by this
+    /// run. A template (`--share-database`) is never kept.
+    fn keep(
+        &self,
+        index: usize,
+        worker: usize,
+        connection: &Connection,
+        test: &TestId,
+        ctx: &Context,
+    ) {
+        let mut created = self.created.lock().expect("not poisoned");
+        let Some(at) = created
+            .iter()
+            .position(|c| c.name == connection.name && !c.template)
+        else {
+            return;
+        };
+        created.remove(at);
+        drop(created);
+        let _ = self.ledger.kept(&connection.name, &test.to_string());
+        let kept = KeptDatabase {
+            alias: self.aliases[index].config.alias.clone(),
+            name: connection.name.clone(),
+            url: ctx.redact(&cloner::redact::redact_url(&connection.url)),
+            test: test.clone(),
+        };
+        self.kept.lock().expect("not poisoned").push(kept.clone());
+        ctx.send(Event::DatabaseKept { worker, kept });
+    }
+
+    /// The clones kept for failed tests.
+    pub(crate) fn kept(&self) -> Vec<KeptDatabase> {
+        self.kept.lock().expect("not poisoned").clone()
     }
 
     /// The environment of the templates-to-be, for commands that need one
@@ -537,6 +598,24 @@ impl Databases {
     }
 
     pub(crate) async fn teardown(&self, ctx: &Context) -> (usize, Vec<LeftBehind>) {
+        // Failed tests' clones still in use when the run ended are kept.
+        for (worker, test) in ctx.keep.claim_all() {
+            for (index, a) in self.aliases.iter().enumerate() {
+                if a.cloner.is_none() {
+                    continue;
+                }
+                let current = self
+                    .current
+                    .lock()
+                    .expect("not poisoned")
+                    .get(&(worker, index))
+                    .cloned()
+                    .or_else(|| a.clones.get(worker - 1).cloned());
+                if let Some(connection) = current {
+                    self.keep(index, worker, &connection, &test, ctx);
+                }
+            }
+        }
         let created = std::mem::take(&mut *self.created.lock().expect("not poisoned"));
         let (templates, clones): (Vec<_>, Vec<_>) = created.into_iter().partition(|c| c.template);
         let mut dropped = 0;
@@ -561,6 +640,10 @@ impl Databases {
                         // nothing was dropped, and nothing is left.
                         if gone == Gone::Dropped {
                             dropped += 1;
+                            ctx.send(Event::DatabaseDropped {
+                                alias: self.aliases[c.alias].config.alias.clone(),
+                                name: c.name.clone(),
+                            });
                         }
                         // Should the ledger not take the line, the entry
                         // stays and a later sweep finds the database gone.
@@ -653,6 +736,76 @@ impl Databases {
             .as_ref()
             .map_or("", |c| c.backend())
     }
+}
+
+/// For `paraclone list`: the environment a list command gets during a
+/// run (`DATABASE_URL`, `DATABASE_URL_<ALIAS>`, the aliases' variables),
+/// with the names the templates of a run would have, without a ledger,
+/// without contacting a server and without creating anything.
+pub(crate) fn listing_env(
+    config: &Config,
+    backend: Option<&str>,
+) -> Result<Vec<(String, String)>, RunError> {
+    let run_id = RunId::generate();
+    let default = config
+        .aliases
+        .iter()
+        .position(|a| a.alias == "default")
+        .unwrap_or(0);
+    let mut env = vec![("PARACLONE_RUN_ID".to_owned(), run_id.to_string())];
+    // Each alias's (backend, connection), mirrors resolved to their target.
+    let mut connections: Vec<(&'static str, Connection)> = Vec::new();
+    for (index, alias) in config.aliases.iter().enumerate() {
+        let (backend_name, connection) = match &alias.mirror {
+            Some(target) => {
+                let at = config
+                    .aliases
+                    .iter()
+                    .position(|a| &a.alias == target)
+                    .expect("config orders mirrors after their target");
+                connections[at].clone()
+            }
+            None => {
+                let chosen = match backend {
+                    Some(b) => Located {
+                        value: b.to_owned(),
+                        at: Default::default(),
+                    },
+                    None => alias
+                        .backend
+                        .clone()
+                        .or_else(|| config.backend.clone())
+                        .unwrap_or_else(|| Located {
+                            value: "sqlite".to_owned(),
+                            at: Default::default(),
+                        }),
+                };
+                alias.check_env(&chosen.value, &config.path)?;
+                let cloner = backends::open(
+                    &chosen,
+                    alias.url.as_deref(),
+                    &config.backends,
+                    &config.dir,
+                    &config.path,
+                )?;
+                let name = naming::database_name(
+                    &alias.base_name,
+                    &run_id,
+                    Role::Template,
+                    cloner.max_name_len(),
+                );
+                (cloner.backend(), cloner.connection(&name))
+            }
+        };
+        if index == default {
+            env.push(("DATABASE_URL".to_owned(), connection.url.clone()));
+        }
+        env.push((alias_variable(&alias.alias), connection.url.clone()));
+        env.extend(connection.extra_env.iter().cloned());
+        env.extend(mapped_env(alias, backend_name, &connection, 0));
+        connections.push((backend_name, connection));
+    }
+    Ok(env)
 }
 
 fn read_migrations(

@@ -103,6 +103,19 @@ pub struct AliasSummary {
     pub mirror_of: Option<String>,
 }
 
+/// A database kept after the run for a failed test (`--keep-failed`).
+#[derive(Clone, Debug)]
+pub struct KeptDatabase {
+    /// The alias it belongs to.
+    pub alias: String,
+    /// Its name.
+    pub name: String,
+    /// Its URL, password redacted.
+    pub url: String,
+    /// The failed test that ran on it.
+    pub test: TestId,
+}
+
 /// A database that could not be dropped at teardown.
 #[derive(Clone, Debug)]
 pub struct LeftBehind {
@@ -210,6 +223,12 @@ pub struct RunStats {
     pub cancelled: Option<CancelReason>,
     /// The seed, if the order was shuffled.
     pub shuffle_seed: Option<u64>,
+    /// The shard this run took (`hash:1/3`), if the suite was partitioned.
+    pub partition: Option<String>,
+    /// Tests the filters selected that are in other shards.
+    pub other_shards: usize,
+    /// Databases of failed tests not dropped (`--keep-failed`).
+    pub kept: Vec<KeptDatabase>,
 }
 
 /// Everything the reporter hears about.
@@ -254,12 +273,48 @@ pub enum Event {
         /// Its database name.
         name: String,
     },
+    /// A fresh clone for a worker whose test crashed (or whose failed
+    /// test's clone is kept) is ready.
+    ReplacementReady {
+        /// Its alias.
+        alias: String,
+        /// The worker it belongs to.
+        worker: usize,
+        /// Its database name.
+        name: String,
+    },
+    /// A database was dropped (at teardown, or an old clone after a
+    /// worker got fresh ones).
+    DatabaseDropped {
+        /// Its alias.
+        alias: String,
+        /// Its name.
+        name: String,
+    },
+    /// A failed test's clone is kept (`--keep-failed`): not dropped at
+    /// teardown, marked kept in the ledger.
+    DatabaseKept {
+        /// The worker whose clone it was.
+        worker: usize,
+        /// What is kept.
+        kept: KeptDatabase,
+    },
     /// A phase ended.
     PhaseFinished {
         /// Which.
         phase: Phase,
         /// How long it took.
         duration: Duration,
+    },
+    /// How the build of the tests is going (every few seconds while cargo
+    /// builds).
+    BuildProgress {
+        /// Crates compiled (or found up to date) so far.
+        crates: usize,
+        /// The crate being compiled, as cargo last said.
+        compiling: Option<String>,
+        /// Since the build started.
+        elapsed: Duration,
     },
     /// The tests are built and listed.
     TestsDiscovered {
@@ -271,6 +326,10 @@ pub enum Event {
         groups: usize,
         /// The seed, if the order is shuffled.
         shuffle_seed: Option<u64>,
+        /// Ignored tests the filters (and partition) selected: not run.
+        ignored: Vec<TestId>,
+        /// The shard this run takes (`hash:1/3`), if partitioned.
+        partition: Option<String>,
     },
     /// A test started on a worker.
     TestStarted {
@@ -300,6 +359,12 @@ pub enum Event {
         duration: Duration,
         /// Its output, stdout and stderr merged, passwords redacted.
         output: String,
+    },
+    /// Something the user should know that does not stop the run (a
+    /// damaged file that is ignored, say).
+    Warning {
+        /// What, in a sentence.
+        message: String,
     },
     /// A test left processes running that outlived its process group and
     /// held its output open; they were killed where the OS allows.

@@ -62,6 +62,13 @@ pub(crate) enum Line {
     Failed { name: String },
     /// Written after the database was dropped, or found not to exist.
     Dropped { name: String },
+    /// The run keeps the database on purpose (`--keep-failed`): it is not
+    /// dropped at the start of later runs, only by `paraclone clean`.
+    Kept {
+        name: String,
+        /// The failed test it was kept for (`binary name`).
+        test: String,
+    },
 }
 
 /// How far the create of a listed database got.
@@ -158,6 +165,15 @@ impl Ledger {
         })
     }
 
+    /// Records that `name` is kept for the failed test `test`: only
+    /// `paraclone clean` drops it.
+    pub(crate) fn kept(&self, name: &str, test: &str) -> std::io::Result<()> {
+        self.append(&Line::Kept {
+            name: name.to_owned(),
+            test: test.to_owned(),
+        })
+    }
+
     /// Ends the run's use of the ledger: the file is removed if nothing in
     /// it is left to drop, and kept (unlocked) for a later sweep otherwise.
     pub(crate) fn close(self) -> std::io::Result<()> {
@@ -190,6 +206,9 @@ pub(crate) struct Pending {
     pub(crate) server: String,
     pub(crate) name: String,
     pub(crate) made: Made,
+    /// Kept on purpose for a failed test (`--keep-failed`), with the test:
+    /// only `clean` drops it.
+    pub(crate) kept: Option<String>,
 }
 
 /// Who wrote a ledger, from its header line.
@@ -287,10 +306,16 @@ fn read(path: &Path, mut file: &File) -> std::io::Result<Record> {
                 server,
                 name,
                 made: Made::Unknown,
+                kept: None,
             }),
             Line::Created { name } => set_made(&mut record.pending, &name, Made::Created),
             Line::Failed { name } => set_made(&mut record.pending, &name, Made::Failed),
             Line::Dropped { name } => record.pending.retain(|p| p.name != name),
+            Line::Kept { name, test } => {
+                if let Some(p) = record.pending.iter_mut().rev().find(|p| p.name == name) {
+                    p.kept = Some(test);
+                }
+            }
         }
     }
     if record.header.is_none() {

@@ -21,8 +21,11 @@ mod adapter;
 mod backends;
 mod context;
 mod databases;
+mod durations;
 mod error;
 mod events;
+mod keep;
+mod list;
 mod ledger;
 // The operating system's side of finding leftover processes.
 #[cfg(target_os = "linux")]
@@ -31,8 +34,10 @@ mod os;
 #[cfg(not(target_os = "linux"))]
 #[path = "os/other.rs"]
 mod os;
+mod partition;
 mod reporter;
 mod run;
+mod schedule;
 mod spawn;
 mod sweep;
 mod worker;
@@ -42,9 +47,11 @@ pub mod config;
 pub use backends::compiled as compiled_backends;
 pub use error::{RunError, exit_code};
 pub use events::{
-    AliasSummary, CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun, TestId,
+    AliasSummary, CancelReason, Event, KeptDatabase, LeftBehind, Outcome, Phase, RunStats, SweptRun, TestId,
 };
-pub use reporter::{Color, Reporter, ReporterOptions};
+pub use partition::Partition;
+pub use list::{ListOptions, TestList, list};
+pub use reporter::{Color, JunitOutput, Reporter, ReporterOptions};
 pub use run::{CleanOptions, Order, RunOptions, Runner, clean};
 
 /// An error and its causes on one line, `outer: inner: innermost`.

@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use runner::config::{self, Parallel};
 use runner::{
-    CancelReason, CleanOptions, Color, Order, Reporter, ReporterOptions, RunError, RunOptions,
-    Runner, exit_code,
+    CancelReason, CleanOptions, Color, JunitOutput, ListOptions, Order, Partition, Reporter,
+    ReporterOptions, RunError, RunOptions, Runner, exit_code,
 };
 
 /// Runs a database-backed test suite in parallel: builds the test database
@@ -32,6 +32,9 @@ enum Command {
     /// (config, database, build) or a database could not be dropped;
     /// 130 interrupted.
     Test(TestArgs),
+    /// List the tests `paraclone test` would run, with their groups,
+    /// without making a database (the tests are built and listed).
+    List(ListArgs),
     /// Drop the databases that runs which died (killed, crashed machine)
     /// left behind, as their ledgers list them. Never touches a database
     /// that is in no ledger, nor one of a run that is still alive.
@@ -66,7 +69,94 @@ struct CleanArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct ListArgs {
+    /// The config file. Default: paraclone.toml in this directory or the
+    /// nearest parent that has one.
+    #[arg(long, value_name = "PATH", env = "PARACLONE_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// Backend for every database alias (names the would-be databases in
+    /// the list command's environment; nothing is created).
+    #[arg(long, value_name = "BACKEND", env = "PARACLONE_DB")]
+    db: Option<String>,
+
+    /// human (groups and their tests) or json (one document).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = ListFormat::Human)]
+    format: ListFormat,
+
+    /// Only this shard: hash:K/N, slice:K/N or duration:K/N (as `test`).
+    #[arg(long, value_name = "KIND:K/N", value_parser = Partition::parse)]
+    partition: Option<Partition>,
+
+    /// An argument for the test tool (as `test`). Repeatable.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    tool_arg: Vec<String>,
+
+    /// Colour the output: auto, always or never.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+
+    /// Only tests whose name contains one of these strings.
+    #[arg(value_name = "FILTER")]
+    filters: Vec<String>,
+}
+
+/// `list --format`'s values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    Human,
+    Json,
+}
+
+/// `--message-format`'s values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
+/// `--junit-output`'s values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum JunitOutputArg {
+    Failed,
+    All,
+}
+
+#[derive(Debug, clap::Args)]
 struct TestArgs {
+    /// Write a JUnit XML report of the run here (also written when the
+    /// run fails or is interrupted). Default: `[report] junit`, or under
+    /// Bazel `XML_OUTPUT_FILE`.
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+
+    /// Whose output the JUnit report holds: failed (tests that did not
+    /// pass; default: `[report] junit_output`, else failed) or all.
+    #[arg(long, value_name = "WHICH", value_enum)]
+    junit_output: Option<JunitOutputArg>,
+
+    /// json: the run's events as JSON lines on stdout (format_version 1,
+    /// see the README), the human report on stderr.
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+
+    /// Write the JSON event lines to this file (the human report stays on
+    /// stdout).
+    #[arg(long, value_name = "PATH", conflicts_with = "message_format")]
+    events: Option<PathBuf>,
+
+    /// Run only this shard of the selected tests: hash:K/N (by a stable
+    /// hash of each test's name), slice:K/N (round-robin) or duration:K/N.
+    /// Under Bazel, TEST_TOTAL_SHARDS and TEST_SHARD_INDEX give hash.
+    #[arg(long, value_name = "KIND:K/N", value_parser = Partition::parse)]
+    partition: Option<Partition>,
+
+    /// Do not drop the clones of the first N failed tests (`--keep-failed`
+    /// keeps one, `--keep-failed=3` three):
+    /// the summary prints their URLs; `paraclone clean` drops them.
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "1", conflicts_with = "share_database")]
+    keep_failed: Option<usize>,
+
     /// Backend for every database alias, overriding the config
     /// (sqlite, postgres, mysql, oracle).
     #[arg(long, value_name = "BACKEND", env = "PARACLONE_DB")]
@@ -158,14 +248,31 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (mut reporter, result) = match cli.command {
         Command::Test(args) => {
-            let mut reporter = Reporter::new(ReporterOptions {
+            let options = ReporterOptions {
                 progress: !args.no_progress
                     && std::io::stderr().is_terminal()
                     && std::io::stdout().is_terminal(),
                 show_output: args.show_output,
                 color: args.color.into(),
-            });
+            };
+            // As cargo and nextest do: JSON on stdout, people's report on
+            // stderr.
+            let mut reporter = if args.message_format == MessageFormat::Json {
+                let mut r = Reporter::to_stderr(options);
+                r.set_events(Box::new(std::io::stdout()));
+                r
+            } else {
+                Reporter::new(options)
+            };
             let result = test(args, &mut reporter);
+            (reporter, result)
+        }
+        Command::List(args) => {
+            let mut reporter = Reporter::new(ReporterOptions {
+                color: args.color.into(),
+                ..ReporterOptions::default()
+            });
+            let result = list(args, &mut reporter);
             (reporter, result)
         }
         Command::Clean(args) => {
@@ -177,13 +284,17 @@ fn main() -> ExitCode {
             (reporter, result)
         }
     };
-    let code = match result {
+    let mut code = match result {
         Ok(code) => code,
         Err(error) => {
             reporter.report_error(&error);
             error.exit_code()
         }
     };
+    // A report CI asked for and did not get fails the run.
+    if !reporter.finish().is_empty() && code == exit_code::SUCCESS {
+        code = exit_code::COULD_NOT_RUN;
+    }
     ExitCode::from(code as u8)
 }
 
@@ -191,6 +302,64 @@ fn load_config(explicit: Option<&std::path::Path>) -> Result<config::Config, Run
     let cwd = std::env::current_dir().map_err(RunError::Runtime)?;
     let path = config::locate(explicit, &cwd)?;
     Ok(config::load(&path)?)
+}
+
+fn check_backend(db: Option<&str>) -> Result<(), RunError> {
+    if let Some(db) = db
+        && !config::KNOWN_BACKENDS.contains(&db)
+    {
+        return Err(RunError::BadSetting {
+            config: PathBuf::from("--db"),
+            key: db.to_owned(),
+            message: format!(
+                "unknown backend (known: {})",
+                config::KNOWN_BACKENDS.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `--partition`, else Bazel's shard (`TEST_TOTAL_SHARDS`,
+/// `TEST_SHARD_INDEX`), whose `TEST_SHARD_STATUS_FILE` is then touched to
+/// tell Bazel that sharding is supported.
+fn partition(flag: Option<Partition>) -> Result<Option<Partition>, RunError> {
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    let Some(bazel) = Partition::from_bazel(|k| std::env::var(k).ok()) else {
+        return Ok(None);
+    };
+    let partition = bazel.map_err(|message| RunError::BadSetting {
+        config: PathBuf::from("TEST_TOTAL_SHARDS/TEST_SHARD_INDEX"),
+        key: "Bazel's shard".to_owned(),
+        message,
+    })?;
+    if let Some(status) = std::env::var_os("TEST_SHARD_STATUS_FILE") {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&status)
+            .map_err(|source| RunError::Spawn {
+                command: format!("touch {}", PathBuf::from(status).display()),
+                source,
+            })?;
+    }
+    Ok(Some(partition))
+}
+
+fn list(args: ListArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
+    let config = load_config(args.config.as_deref())?;
+    check_backend(args.db.as_deref())?;
+    let list = runner::list(ListOptions {
+        config,
+        backend: args.db,
+        filters: args.filters,
+        partition: partition(args.partition)?,
+        tool_args: args.tool_arg,
+    })?;
+    reporter.report_list(&list, args.format == ListFormat::Json);
+    Ok(exit_code::SUCCESS)
 }
 
 fn clean(args: CleanArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
@@ -212,18 +381,33 @@ fn clean(args: CleanArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
 
 fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
     let config = load_config(args.config.as_deref())?;
-    if let Some(db) = &args.db
-        && !config::KNOWN_BACKENDS.contains(&db.as_str())
-    {
-        return Err(RunError::BadSetting {
-            config: PathBuf::from("--db"),
-            key: db.clone(),
-            message: format!(
-                "unknown backend (known: {})",
-                config::KNOWN_BACKENDS.join(", ")
-            ),
-        });
+    check_backend(args.db.as_deref())?;
+    // The JUnit report: the flag, the config, or where Bazel wants it.
+    let junit = args
+        .junit
+        .clone()
+        .or_else(|| config.report.junit.clone())
+        .or_else(|| std::env::var_os("XML_OUTPUT_FILE").map(PathBuf::from));
+    if let Some(path) = junit {
+        let all = match args.junit_output {
+            Some(which) => which == JunitOutputArg::All,
+            None => config.report.junit_all_output,
+        };
+        let output = if all {
+            JunitOutput::All
+        } else {
+            JunitOutput::Failed
+        };
+        reporter.set_junit(path, output);
     }
+    if let Some(path) = &args.events {
+        let file = std::fs::File::create(path).map_err(|source| RunError::Spawn {
+            command: format!("create {}", path.display()),
+            source,
+        })?;
+        reporter.set_events(Box::new(file));
+    }
+    let partition = partition(args.partition)?;
     let order = match args.shuffle.as_deref() {
         None if args.reverse => Order::Reverse,
         None => Order::Listed,
@@ -245,6 +429,8 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         order,
         durations: args.durations,
         tool_args: args.tool_arg,
+        partition,
+        keep_failed: args.keep_failed.unwrap_or(0),
     };
     let stats = Runner::new(options).execute(|event| reporter.report(&event))?;
     Ok(match stats.cancelled {

@@ -15,12 +15,14 @@ use futures_util::FutureExt as _;
 use futures_util::future::join_all;
 
 use crate::adapter::{self, Suite, TestResult};
-use crate::config::{Config, Parallel};
+use crate::config::{Config, Parallel, Preset, TestsKind};
 use crate::context::Context;
 use crate::databases::{Databases, Replaced};
+use crate::durations::{self, Durations};
 use crate::error::RunError;
 use crate::events::SweptRun;
 use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
+use crate::schedule::{self, Costs};
 use crate::spawn::{self, Finished};
 use crate::sweep::{self, SweepOptions};
 use crate::worker::{GroupLimits, Observer, StartError, Worker};
@@ -49,6 +51,10 @@ pub struct RunOptions {
     /// Extra arguments for the test tool (`{args}` of command suites and
     /// the django/pytest presets).
     pub tool_args: Vec<String>,
+    /// Run only this shard of the selected tests (`--partition`).
+    pub partition: Option<crate::partition::Partition>,
+    /// Keep the clones of up to this many failed tests (`--keep-failed`).
+    pub keep_failed: usize,
 }
 
 /// The order groups (and the tests in each) are run in.
@@ -149,6 +155,7 @@ fn listen_for_signals(ctx: Arc<Context>) -> std::io::Result<tokio::task::JoinHan
 
 async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, RunError> {
     let started = Instant::now();
+    ctx.keep.set_limit(options.keep_failed);
     let workers = options
         .parallel
         .or(options.config.parallel)
@@ -212,6 +219,7 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
     stats.phases.push((Phase::Teardown, duration));
     stats.dropped = dropped;
     stats.left_behind = left_behind;
+    stats.kept = dbs.kept();
     stats.total = started.elapsed();
     stats.cancelled = ctx.cancel_reason();
     let closed = dbs.close_ledger();
@@ -267,12 +275,21 @@ async fn provision_and_run(
             steps: 0,
         });
         let env = dbs_env.clone();
+        let progress = |p: &adapter::BuildProgress| {
+            ctx.send(Event::BuildProgress {
+                crates: p.done,
+                compiling: p.current.clone(),
+                elapsed: started.elapsed(),
+            });
+        };
         let suite = adapter::discover(
             &options.config.tests.kind,
             &options.filters,
+            options.partition.as_ref(),
             &options.tool_args,
             &env,
             &ctx.limits(None),
+            &progress,
         )
         .await;
         let duration = started.elapsed();
@@ -286,7 +303,7 @@ async fn provision_and_run(
             ctx.cancel(CancelReason::BuildFailed);
         }
         if let Ok(suite) = &suite {
-            let _ = units_tx.send(Some(suite.groups.len()));
+            let _ = units_tx.send(Some(suite.units()));
         }
         drop(units_tx);
         suite.map(|s| (s, duration))
@@ -316,7 +333,18 @@ async fn provision_and_run(
     stats.phases.push((Phase::Discover, discover_time));
 
     let mut suite = suite;
-    arrange(&mut suite.groups, options.order);
+    // What earlier runs measured orders the groups (longest first).
+    let (durations, warning) = Durations::load(Durations::path(
+        &options.config.state_dir,
+        &history_name(&options.config.tests.kind),
+    ));
+    if let Some(message) = warning {
+        ctx.send(Event::Warning { message });
+    }
+    let all: Vec<&TestId> = suite.groups.iter().flat_map(|g| &g.tests).collect();
+    let costs = Costs::new(Some(durations), &all);
+    drop(all);
+    schedule::arrange(&mut suite.groups, options.order, &costs);
     stats.shuffle_seed = match options.order {
         Order::Shuffle(seed) => Some(seed),
         _ => None,
@@ -324,11 +352,15 @@ async fn provision_and_run(
     stats.selected = suite.selected();
     stats.ignored = suite.ignored;
     stats.filtered_out = suite.filtered_out;
+    stats.other_shards = suite.other_shards;
+    stats.partition = options.partition.map(|p| p.to_string());
     ctx.send(Event::TestsDiscovered {
         source: suite.source(),
         selected: stats.selected,
         groups: suite.groups.len(),
         shuffle_seed: stats.shuffle_seed,
+        ignored: suite.ignored_tests.clone(),
+        partition: stats.partition.clone(),
     });
     if stats.selected == 0 {
         return Ok(());
@@ -344,10 +376,25 @@ async fn provision_and_run(
         command: format!("create {}", scratch.display()),
         source,
     })?;
-    let results = run_tests(&suite, dbs, stats.workers, options, ctx, &scratch).await;
+    let results = run_tests(&suite, dbs, stats.workers, options, ctx, &scratch, &costs).await;
     let _ = std::fs::remove_dir_all(&scratch);
     let (results, leftovers) = results?;
     stats.leftover_processes = leftovers;
+    // Tests that ran to an end (a pass, a failure, a time-out) are
+    // remembered for the next run's order; interrupted ones are not.
+    let measured = results.iter().filter(|(_, outcome, _)| {
+        !matches!(
+            outcome,
+            Outcome::Interrupted | Outcome::Skipped | Outcome::SpawnFailed { .. }
+        )
+    });
+    if let Some(durations) = costs.into_durations()
+        && let Err(e) = durations.record(measured.map(|(t, _, d)| (t.clone(), *d)))
+    {
+        ctx.send(Event::Warning {
+            message: format!("could not remember this run's test durations: {e}"),
+        });
+    }
     let duration = started.elapsed();
     ctx.send(Event::PhaseFinished {
         phase: Phase::Run,
@@ -440,6 +487,7 @@ async fn run_tests(
     options: &RunOptions,
     ctx: &Context,
     scratch: &std::path::Path,
+    costs: &Costs,
 ) -> Result<(Vec<(TestId, Outcome, Duration)>, usize), RunError> {
     let queue = Mutex::new(suite.groups.iter().cloned().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::with_capacity(suite.selected()));
@@ -453,6 +501,7 @@ async fn run_tests(
             options,
             ctx,
             scratch,
+            costs,
             queue: &queue,
             results: &results,
             failure: &failure,
@@ -480,6 +529,7 @@ struct Slot<'a> {
     options: &'a RunOptions,
     ctx: &'a Context,
     scratch: &'a std::path::Path,
+    costs: &'a Costs,
     queue: &'a Mutex<VecDeque<adapter::Group>>,
     results: &'a Mutex<Vec<(TestId, Outcome, Duration)>>,
     failure: &'a Mutex<Option<RunError>>,
@@ -505,10 +555,11 @@ impl Slot<'_> {
             if ctx.no_new_tests() {
                 break;
             }
-            let Some(group) = take_work(
+            let Some(group) = schedule::take_work(
                 &mut self.queue.lock().expect("not poisoned"),
                 self.suite.pack_limit(),
                 self.workers,
+                self.costs,
             ) else {
                 break;
             };
@@ -522,6 +573,7 @@ impl Slot<'_> {
                             .lock()
                             .expect("not poisoned")
                             .push_front(adapter::Group {
+                                splittable: group.splittable,
                                 binary: group.binary,
                                 tests: left,
                             });
@@ -573,6 +625,7 @@ impl Slot<'_> {
                             .lock()
                             .expect("not poisoned")
                             .push_front(adapter::Group {
+                                splittable: group.splittable,
                                 binary: group.binary,
                                 tests: end.left,
                             });
@@ -594,6 +647,7 @@ impl Slot<'_> {
                     }
                 }
             };
+            let crashed = crashed.or_else(|| ctx.keep.take_fresh(self.worker));
             if let Some(after) = crashed.filter(|_| !self.options.share_database && !ctx.stopping())
             {
                 // The test did not get to clean up after itself: the next
@@ -704,12 +758,14 @@ impl Slot<'_> {
                 }
                 recorder.record(r);
             }
-            if crashed.is_some() {
+            // A failed test whose clones are kept (--keep-failed) leaves
+            // them as a crash does: no later test changes them.
+            if crashed.is_some() || ctx.keep.wants_fresh(worker) {
                 let left = invocations[n + 1..]
                     .iter()
                     .flat_map(|i| i.tests.iter().cloned())
                     .collect();
-                return (crashed, left);
+                return (crashed.or_else(|| ctx.keep.take_fresh(worker)), left);
             }
         }
         (None, Vec::new())
@@ -733,6 +789,9 @@ impl Recorder<'_> {
             !r.outcome.is_pass() && !matches!(r.outcome, Outcome::Interrupted | Outcome::Skipped);
         if self.failfast && failed {
             self.ctx.cancel(CancelReason::FailFast);
+        }
+        if failed {
+            self.ctx.keep.note(self.worker, &r.test);
         }
         self.results.lock().expect("not poisoned").push((
             r.test.clone(),
@@ -783,162 +842,26 @@ impl Observer for Recorder<'_> {
     }
 }
 
-/// The next work for a free slot: the next group, and, where processes are
-/// dear to start (`pack` is the most tests one process may run), more whole
-/// groups after it, up to an even share per worker of what is left
-/// (guided self-scheduling: early takes are large, so few processes start;
-/// later ones shrink, so the slots finish together).
-fn take_work(
-    queue: &mut VecDeque<adapter::Group>,
-    pack: Option<usize>,
-    workers: usize,
-) -> Option<adapter::Group> {
-    let mut work = queue.pop_front()?;
-    let Some(limit) = pack else { return Some(work) };
-    let remaining: usize = queue.iter().map(|g| g.tests.len()).sum::<usize>() + work.tests.len();
-    let target = remaining.div_ceil(workers).min(limit);
-    while let Some(next) = queue.front() {
-        if next.binary != work.binary || work.tests.len() + next.tests.len() > target {
-            break;
-        }
-        work.tests.extend(next.tests.iter().cloned());
-        queue.pop_front();
-    }
-    Some(work)
-}
-
-/// Puts groups, and the tests within each, in `order`.
-fn arrange(groups: &mut [adapter::Group], order: Order) {
-    match order {
-        Order::Listed => {}
-        Order::Reverse => {
-            groups.reverse();
-            for g in groups.iter_mut() {
-                g.tests.reverse();
-            }
-        }
-        Order::Shuffle(seed) => {
-            let mut rng = SplitMix64(seed);
-            shuffle(groups, &mut rng);
-            for g in groups.iter_mut() {
-                shuffle(&mut g.tests, &mut rng);
-            }
-        }
-    }
-}
-
-/// SplitMix64: a tiny, well-mixed generator; the order for a seed is
-/// stable across runs and versions, which a seed printed for reproducing a
-/// failure needs.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-/// Fisher–Yates.
-fn shuffle<T>(items: &mut [T], rng: &mut SplitMix64) {
-    for i in (1..items.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        items.swap(i, j);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::events::TestId;
-
-    fn groups() -> Vec<adapter::Group> {
-        (0..4)
-            .map(|g| adapter::Group {
-                binary: 0,
-                tests: (0..5)
-                    .map(|t| TestId {
-                        binary: "b".to_owned(),
-                        name: format!("g{g}::t{t}"),
-                    })
-                    .collect(),
-            })
-            .collect()
-    }
-
-    fn names(groups: &[adapter::Group]) -> Vec<String> {
-        groups
-            .iter()
-            .flat_map(|g| g.tests.iter().map(|t| t.name.clone()))
-            .collect()
-    }
-
-    #[test]
-    fn a_seed_gives_the_same_shuffle_every_time_and_keeps_groups_together() {
-        let (mut a, mut b, mut c) = (groups(), groups(), groups());
-        arrange(&mut a, Order::Shuffle(42));
-        arrange(&mut b, Order::Shuffle(42));
-        arrange(&mut c, Order::Shuffle(43));
-        assert_eq!(names(&a), names(&b));
-        assert_ne!(names(&a), names(&c));
-        assert_ne!(names(&a), names(&groups()));
-        for g in &a {
-            let prefix = g.tests[0].name.split("::").next().unwrap().to_owned();
-            assert!(g.tests.iter().all(|t| t.name.starts_with(&prefix)));
-        }
-        let mut sorted = names(&a);
-        sorted.sort();
-        let mut all = names(&groups());
-        all.sort();
-        assert_eq!(sorted, all);
-    }
-
-    #[test]
-    fn packing_takes_whole_groups_up_to_a_share_of_what_is_left() {
-        let groups: Vec<adapter::Group> = (0..16)
-            .map(|g| adapter::Group {
-                binary: 0,
-                tests: (0..3)
-                    .map(|t| TestId {
-                        binary: "s".to_owned(),
-                        name: format!("g{g}.t{t}"),
-                    })
-                    .collect(),
-            })
-            .collect();
-        let mut queue: VecDeque<adapter::Group> = groups.iter().cloned().collect();
-        // 48 tests, 2 workers: an even share is 24 tests, then 12 of the
-        // 24 left, and so on.
-        let first = take_work(&mut queue, Some(100), 2).unwrap();
-        assert_eq!(first.tests.len(), 24);
-        assert_eq!(take_work(&mut queue, Some(100), 2).unwrap().tests.len(), 12);
-        assert_eq!(first.tests[3].name, "g1.t0", "whole groups, in order");
-        let mut unpacked: VecDeque<adapter::Group> = groups.iter().cloned().collect();
-        assert_eq!(take_work(&mut unpacked, None, 2).unwrap().tests.len(), 3);
-        let mut capped: VecDeque<adapter::Group> = groups.iter().cloned().collect();
-        assert_eq!(
-            take_work(&mut capped, Some(4), 1).unwrap().tests.len(),
-            3,
-            "a group is never split to fit"
-        );
-        let mut taken = 0;
-        let mut rest: VecDeque<adapter::Group> = groups.iter().cloned().collect();
-        while let Some(w) = take_work(&mut rest, Some(100), 2) {
-            taken += w.tests.len();
-        }
-        assert_eq!(taken, 48);
-    }
-
-    #[test]
-    fn reverse_reverses_groups_and_tests() {
-        let mut g = groups();
-        arrange(&mut g, Order::Reverse);
-        let mut expected = names(&groups());
-        expected.reverse();
-        assert_eq!(names(&g), expected);
+/// The name the suite's remembered durations go by: its adapter and where
+/// it runs.
+fn history_name(kind: &TestsKind) -> String {
+    match kind {
+        TestsKind::Rust {
+            workspace,
+            packages,
+            ..
+        } => durations::suite_name(
+            "rust",
+            &format!("{}|{}", workspace.display(), packages.join(",")),
+        ),
+        TestsKind::Command(c) => durations::suite_name(
+            match c.preset {
+                Preset::Django => "django",
+                Preset::Pytest => "pytest",
+                Preset::None => "command",
+            },
+            &format!("{}|{}", c.cwd.display(), c.run),
+        ),
     }
 }
 
@@ -989,6 +912,7 @@ pub fn clean(options: CleanOptions) -> Result<Vec<SweptRun>, RunError> {
             older_than: options.older_than,
             dry_run: options.dry_run,
             damaged: true,
+            kept: true,
         },
     ))
 }

@@ -353,7 +353,22 @@ pub(crate) async fn run(
     limits: &Limits,
     on_slow: Option<(Duration, &mut dyn FnMut())>,
 ) -> std::io::Result<Finished> {
+    run_watched(spec, limits, on_slow, None).await
+}
+
+/// As [`run`], and every `watch.0` calls `watch.1` with what the child
+/// printed since the last call (for progress on long work, a build).
+pub(crate) async fn run_watched(
+    spec: &ChildSpec,
+    limits: &Limits,
+    on_slow: Option<(Duration, &mut dyn FnMut())>,
+    mut watch: Option<(Duration, &mut dyn FnMut(&[u8]))>,
+) -> std::io::Result<Finished> {
     let mut running = start(spec, Capture::Whole)?;
+    let mut seen = 0;
+    let mut ticker = watch
+        .as_ref()
+        .map(|(every, _)| tokio::time::interval(*every));
     let deadline = limits.timeout.map(|t| tokio::time::Instant::now() + t);
     let (slow_after, mut on_slow) = match on_slow {
         Some((after, f)) => (Some(tokio::time::Instant::now() + after), Some(f)),
@@ -364,6 +379,13 @@ pub(crate) async fn run(
     let exit = loop {
         tokio::select! {
             status = running.wait() => break status?,
+            _ = async { ticker.as_mut().expect("checked").tick().await }, if ticker.is_some() => {
+                if let (Some((_, f)), Drain::Whole(buf, _)) = (watch.as_mut(), &running.output) {
+                    let new = buf.lock().expect("not poisoned")[seen..].to_vec();
+                    seen += new.len();
+                    f(&new);
+                }
+            }
             () = sleep_until(slow_after), if slow_pending => {
                 slow_pending = false;
                 if let Some(f) = on_slow.as_mut() { f() }

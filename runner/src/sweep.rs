@@ -34,6 +34,10 @@ pub(crate) struct SweepOptions<'a> {
     /// them once nothing readable is left (`clean`: the user asked). The
     /// start of a run leaves them alone and says so.
     pub(crate) damaged: bool,
+    /// Drop databases kept on purpose for failed tests (`--keep-failed`)
+    /// too (`clean`); the start of a run leaves them, and says nothing of
+    /// a ledger that lists only those.
+    pub(crate) kept: bool,
 }
 
 /// Sweeps the ledgers in `ledger_dir`; see the module doc.
@@ -76,8 +80,18 @@ pub(crate) async fn sweep(
             report.push(run);
             continue;
         }
+        if !options.kept
+            && !orphan.record.pending.is_empty()
+            && orphan.record.pending.iter().all(|p| p.kept.is_some())
+        {
+            // Kept for debugging: the user drops them with `clean`.
+            continue;
+        }
         // Newest first: clones before the template they were made from.
         for pending in orphan.record.pending.clone().into_iter().rev() {
+            if pending.kept.is_some() && !options.kept {
+                continue;
+            }
             let key = (pending.backend.clone(), pending.alias.clone());
             let cloner = match cloners.get(&key) {
                 Some(c) => Arc::clone(c),
@@ -139,6 +153,7 @@ pub(crate) async fn sweep(
                     run.run_id
                 ));
             }
+            // Kept databases stay listed: the file stays with them.
             orphan.finish().map_err(ledger_error)?;
         }
         report.push(run);

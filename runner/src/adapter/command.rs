@@ -106,7 +106,7 @@ pub(crate) async fn discover(
         }
         .to_owned(),
         tests,
-        ignored: 0,
+        ignored: Vec::new(),
     };
     Ok((suite, listing))
 }
@@ -496,6 +496,7 @@ mod tests {
         };
         let group = Group {
             binary: 0,
+            splittable: false,
             tests: ["a::x y", "a::it's", "a::z"]
                 .map(|n| TestId {
                     binary: SUITE_ID.to_owned(),

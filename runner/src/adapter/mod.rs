@@ -7,18 +7,20 @@
 mod command;
 mod junit;
 mod rust;
+mod select;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub(crate) use command::CommandSuite;
-pub(crate) use rust::describe_exit;
 pub(crate) use rust::RustSuite;
+pub(crate) use rust::{BuildProgress, describe_exit};
 
-use crate::config::TestsKind;
+use crate::config::{Preset, RustGroup, TestsKind};
 use crate::error::RunError;
 use crate::events::{Outcome, TestId};
+use crate::partition::Partition;
 use crate::spawn::{ChildSpec, Finished, Limits};
 
 /// Tests that run in order on one worker.
@@ -27,6 +29,25 @@ pub(crate) struct Group {
     /// The binary (Rust) or 0 (command suites).
     pub(crate) binary: usize,
     pub(crate) tests: Vec<TestId>,
+    /// Whether its tests may also run on different slots (they share
+    /// nothing a fresh worker cannot set up again: a pytest module), so
+    /// the scheduler may hand it out in parts.
+    pub(crate) splittable: bool,
+}
+
+/// How listed tests are put in groups.
+#[derive(Clone, Debug)]
+enum Grouping {
+    /// Tests sharing everything before the last separator (a module, a
+    /// class).
+    LastSeparator(String),
+    /// Tests sharing everything before the first separator (a pytest
+    /// file), which the scheduler may split.
+    FirstSeparator(String),
+    /// Each test alone.
+    EachTest,
+    /// All the tests of a binary together.
+    Binary,
 }
 
 /// The tests one binary (or one command suite) lists.
@@ -36,8 +57,9 @@ pub(crate) struct Listing {
     pub(crate) binary_id: String,
     /// Runnable tests, in listed order.
     pub(crate) tests: Vec<String>,
-    /// Tests the suite marks as ignored (not run, counted).
-    pub(crate) ignored: usize,
+    /// Tests the suite marks as ignored (not run, counted), in listed
+    /// order.
+    pub(crate) ignored: Vec<String>,
 }
 
 /// One process that runs some tests of a group.
@@ -69,7 +91,11 @@ pub(crate) struct Suite {
     pub(crate) groups: Vec<Group>,
     pub(crate) binaries: usize,
     pub(crate) ignored: usize,
+    /// The ignored tests the filters (and the partition) selected.
+    pub(crate) ignored_tests: Vec<TestId>,
     pub(crate) filtered_out: usize,
+    /// Selected by the filters, but in another shard of the partition.
+    pub(crate) other_shards: usize,
 }
 
 #[derive(Debug)]
@@ -83,14 +109,44 @@ impl Suite {
     /// suite`.
     pub(crate) fn source(&self) -> String {
         match &self.kind {
-            SuiteKind::Rust(_) if self.binaries == 1 => "1 binary".to_owned(),
-            SuiteKind::Rust(_) => format!("{} binaries", self.binaries),
+            SuiteKind::Rust(rust) => {
+                // The binaries by name (those with selected tests), so a
+                // run says what it ran.
+                let mut names: Vec<&str> = rust
+                    .binaries
+                    .iter()
+                    .map(|b| b.id.as_str())
+                    .filter(|id| {
+                        self.groups
+                            .iter()
+                            .any(|g| g.tests.iter().any(|t| t.binary == *id))
+                    })
+                    .collect();
+                let count = names.len();
+                let more = count.saturating_sub(5);
+                names.truncate(5);
+                let list = names.join(", ");
+                match (count, more) {
+                    (1, _) => format!("1 binary ({list})"),
+                    (_, 0) => format!("{count} binaries ({list})"),
+                    _ => format!("{count} binaries ({list} and {more} more)"),
+                }
+            }
             SuiteKind::Command(_) => match self.groups.first().and_then(|g| g.tests.first()) {
                 // A suite without a preset is named `suite` in its tests' ids.
                 Some(t) if t.binary != "suite" => format!("the {} suite", t.binary),
                 _ => "the suite".to_owned(),
             },
         }
+    }
+
+    /// How many slots could have work at once: a group each, or a test
+    /// each of a group the scheduler may split.
+    pub(crate) fn units(&self) -> usize {
+        self.groups
+            .iter()
+            .map(|g| if g.splittable { g.tests.len() } else { 1 })
+            .sum()
     }
 
     pub(crate) fn selected(&self) -> usize {
@@ -170,49 +226,74 @@ impl Suite {
 }
 
 /// Builds and lists the suite of `kind`, keeping the tests whose
-/// `binary name` contains one of `filters` (all if there are none). `env`
-/// is given to list commands (the templates' connections, for tools that
-/// read settings while listing).
+/// `binary name` contains one of `filters` (all if there are none), and of
+/// those the ones in `partition`'s shard. `env` is given to list commands
+/// (the templates' connections, for tools that read settings while
+/// listing).
 pub(crate) async fn discover(
     kind: &TestsKind,
     filters: &[String],
+    partition: Option<&Partition>,
     tool_args: &[String],
     env: &[(String, String)],
     limits: &Limits,
+    progress: &(dyn Fn(&BuildProgress) + Sync),
 ) -> Result<Suite, RunError> {
-    let (kind, listings, separator) = match kind {
+    let (kind, listings, grouping) = match kind {
         TestsKind::Rust {
             packages,
             features,
             workspace,
+            cargo_args,
+            toolchain,
+            group,
         } => {
-            let (suite, listings) = rust::discover(workspace, packages, features, limits).await?;
-            (SuiteKind::Rust(suite), listings, "::".to_owned())
+            let build = rust::Build {
+                workspace,
+                packages,
+                features,
+                cargo_args,
+                toolchain: toolchain.as_deref(),
+            };
+            let (suite, listings) = rust::discover(&build, limits, progress).await?;
+            let grouping = match group {
+                RustGroup::Test => Grouping::EachTest,
+                RustGroup::Module => Grouping::LastSeparator("::".to_owned()),
+                RustGroup::Binary => Grouping::Binary,
+            };
+            (SuiteKind::Rust(suite), listings, grouping)
         }
         TestsKind::Command(config) => {
             let (suite, listing) = command::discover(config, tool_args, env, limits).await?;
-            (
-                SuiteKind::Command(Box::new(suite)),
-                vec![listing],
-                config.group_separator.clone(),
-            )
+            // pytest modules may be split across workers, as under
+            // pytest-xdist's `load`; run on workers, fixtures are set up
+            // again where a part lands. Batched processes keep groups
+            // whole.
+            let grouping = if config.preset == Preset::Pytest && config.worker.is_some() {
+                Grouping::FirstSeparator(config.group_separator.clone())
+            } else {
+                Grouping::LastSeparator(config.group_separator.clone())
+            };
+            (SuiteKind::Command(Box::new(suite)), vec![listing], grouping)
         }
     };
     let binaries = listings.len();
-    let ignored = listings.iter().map(|l| l.ignored).sum();
-    let (groups, filtered_out) = group(listings, &separator, filters);
+    // Filters and the partition first (select.rs), then the groups.
+    let selected = select::select(listings, filters, partition)?;
+    let (groups, _) = group(selected.listings, &grouping, &[]);
     Ok(Suite {
         kind,
         groups,
         binaries,
-        ignored,
-        filtered_out,
+        ignored: selected.ignored.len(),
+        ignored_tests: selected.ignored,
+        filtered_out: selected.filtered_out,
+        other_shards: selected.other_shards,
     })
 }
 
-/// Filters and groups listed tests: tests sharing everything before the
-/// last `separator` of their name form one group, in listed order.
-fn group(listings: Vec<Listing>, separator: &str, filters: &[String]) -> (Vec<Group>, usize) {
+/// Filters and groups listed tests (see [`Grouping`]), in listed order.
+fn group(listings: Vec<Listing>, grouping: &Grouping, filters: &[String]) -> (Vec<Group>, usize) {
     let mut groups = Vec::new();
     let mut filtered_out = 0;
     for listing in listings {
@@ -227,21 +308,27 @@ fn group(listings: Vec<Listing>, separator: &str, filters: &[String]) -> (Vec<Gr
                 filtered_out += 1;
                 continue;
             }
-            let prefix = id
-                .name
-                .rsplit_once(separator)
-                .map_or("", |(p, _)| p)
-                .to_owned();
+            let prefix = match grouping {
+                Grouping::LastSeparator(sep) => {
+                    id.name.rsplit_once(sep.as_str()).map_or("", |(p, _)| p)
+                }
+                Grouping::FirstSeparator(sep) => {
+                    id.name.split_once(sep.as_str()).map_or("", |(p, _)| p)
+                }
+                Grouping::EachTest => id.name.as_str(),
+                Grouping::Binary => "",
+            }
+            .to_owned();
             by_prefix.entry(prefix).or_default().push(id);
         }
+        let splittable = matches!(grouping, Grouping::FirstSeparator(_));
         groups.extend(by_prefix.into_values().map(|tests| Group {
             binary: listing.binary,
             tests,
+            splittable,
         }));
     }
-    // Longest groups first: a free worker takes the next one, so the long
-    // ones start early and the short ones fill in at the end.
-    groups.sort_by_key(|g| std::cmp::Reverse(g.tests.len()));
+    // The scheduler orders them (schedule::arrange).
     (groups, filtered_out)
 }
 
@@ -249,26 +336,50 @@ fn group(listings: Vec<Listing>, separator: &str, filters: &[String]) -> (Vec<Gr
 mod tests {
     use super::*;
 
-    #[test]
-    fn tests_group_by_prefix_and_filters_apply_to_the_shown_name() {
-        let listing = Listing {
+    fn listing() -> Listing {
+        Listing {
             binary: 0,
             binary_id: "shop::it".to_owned(),
             tests: ["a::x", "b::y", "a::z", "b::c::w", "top"]
                 .map(str::to_owned)
                 .to_vec(),
-            ignored: 2,
-        };
-        let (groups, filtered) = group(
-            vec![listing],
-            "::",
-            &["shop::it a::".to_owned(), "b::".to_owned()],
-        );
-        let names: Vec<Vec<&str>> = groups
+            ignored: vec!["a::ignored".to_owned()],
+        }
+    }
+
+    fn names(groups: &[Group]) -> Vec<Vec<&str>> {
+        groups
             .iter()
             .map(|g| g.tests.iter().map(|t| t.name.as_str()).collect())
-            .collect();
-        assert_eq!(names, [vec!["a::x", "a::z"], vec!["b::y"], vec!["b::c::w"]]);
+            .collect()
+    }
+
+    #[test]
+    fn tests_group_by_prefix_and_filters_apply_to_the_shown_name() {
+        let filters = ["shop::it a::".to_owned(), "b::".to_owned()];
+        let by_module = Grouping::LastSeparator("::".to_owned());
+        let (groups, filtered) = group(vec![listing()], &by_module, &filters);
+        assert_eq!(
+            names(&groups),
+            [vec!["a::x", "a::z"], vec!["b::y"], vec!["b::c::w"]]
+        );
         assert_eq!(filtered, 1);
+        assert!(groups.iter().all(|g| !g.splittable));
+
+        let (groups, _) = group(vec![listing()], &Grouping::EachTest, &filters);
+        assert_eq!(groups.len(), 4);
+        assert!(groups.iter().all(|g| g.tests.len() == 1));
+
+        let (groups, _) = group(vec![listing()], &Grouping::Binary, &[]);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].tests.len(), 5);
+
+        let by_file = Grouping::FirstSeparator("::".to_owned());
+        let (groups, _) = group(vec![listing()], &by_file, &filters);
+        assert_eq!(
+            names(&groups),
+            [vec!["a::x", "a::z"], vec!["b::y", "b::c::w"]]
+        );
+        assert!(groups.iter().all(|g| g.splittable));
     }
 }

@@ -182,7 +182,12 @@ class ParacloneRunner(DiscoverRunner):
             self.run_checks(set(connections))
             self._capture = paraclone_worker.Capture()
             self._pristine = None
+            self._emptied = False
             paraclone_worker.serve(self._run_group)
+            # The next worker on these databases (after a recycling) finds
+            # them as the template was.
+            if self._emptied:
+                _restore(self._pristine)
         finally:
             self.teardown_test_environment()
         return 0
@@ -192,18 +197,26 @@ class ParacloneRunner(DiscoverRunner):
 
         suite = self.build_suite(tests)
         loaded = list(_iter_tests(suite))
-        restores = any(isinstance(t, TransactionTestCase) and not isinstance(t, TestCase) for t in loaded)
-        if restores and self._pristine is None:
-            # Every group leaves the databases as the template was, so
-            # this is the template's contents.
+        flushing = [isinstance(t, TransactionTestCase) and not isinstance(t, TestCase) for t in loaded]
+        if any(flushing) and self._pristine is None:
+            # No group before emptied anything, so this is the template's
+            # contents.
             self._pristine = _snapshot()
+        # A TransactionTestCase empties the tables after each test. Every
+        # group after it on this worker starts on the template's rows
+        # again, sequences included, so classes may come in any order (the
+        # rows are put back when the next group comes, not when the worker
+        # ends: the clone goes with the run).
+        if self._emptied:
+            _restore(self._pristine)
+            self._emptied = False
         result = _WorkerResult(channel, self._capture)
         try:
             suite.run(result)
         finally:
             result.flush()
-            if restores:
-                _restore(self._pristine)
+            if any(flushing):
+                self._emptied = True
         # What the loader did not give, or a class or module set-up
         # that failed kept from running, is reported as such.
         for test_id in tests:

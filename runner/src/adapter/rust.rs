@@ -97,33 +97,102 @@ struct Profile {
     test: bool,
 }
 
-/// Builds the test binaries of `packages` in `workspace` and lists their
-/// tests.
+/// What to build: `cargo test --no-run` with these.
+#[derive(Debug)]
+pub(crate) struct Build<'a> {
+    pub(crate) workspace: &'a Path,
+    pub(crate) packages: &'a [String],
+    pub(crate) features: &'a [String],
+    /// Cargo's own flags, as the user's `cargo test` gets them.
+    pub(crate) cargo_args: &'a [String],
+    /// `RUSTUP_TOOLCHAIN`, if set.
+    pub(crate) toolchain: Option<&'a str>,
+}
+
+impl Build<'_> {
+    /// The build command: exactly the user's `cargo test` with these
+    /// flags, plus `--no-run` and JSON messages, so that binaries already
+    /// built with those flags are not built again.
+    pub(crate) fn command(&self) -> ChildSpec {
+        // Under `cargo run`, CARGO is the toolchain's cargo; a toolchain
+        // asked for goes through rustup's proxy instead.
+        let cargo = match self.toolchain {
+            Some(_) => "cargo".into(),
+            None => std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+        };
+        let mut build = ChildSpec::new(cargo, self.workspace).args([
+            "test",
+            "--no-run",
+            "--message-format",
+            "json-render-diagnostics",
+        ]);
+        for p in self.packages {
+            build = build.arg("--package").arg(p);
+        }
+        if !self.features.is_empty() {
+            build = build.arg("--features").arg(self.features.join(","));
+        }
+        build = build.args(self.cargo_args.iter());
+        if let Some(toolchain) = self.toolchain {
+            build = build.envs([("RUSTUP_TOOLCHAIN".to_owned(), toolchain.to_owned())]);
+        }
+        build
+    }
+}
+
+/// How far a build has got, from cargo's messages so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BuildProgress {
+    /// Crates (units) compiled or found fresh.
+    pub(crate) done: usize,
+    /// The crate cargo said it is compiling last.
+    pub(crate) current: Option<String>,
+}
+
+impl BuildProgress {
+    /// Takes in more of cargo's output (JSON lines on stdout, status lines
+    /// on stderr, merged); `partial` holds an unfinished last line.
+    pub(crate) fn feed(&mut self, partial: &mut String, bytes: &[u8]) {
+        partial.push_str(&String::from_utf8_lossy(bytes));
+        while let Some(end) = partial.find('\n') {
+            let line: String = partial.drain(..=end).collect();
+            let line = line.trim();
+            if line.starts_with('{') {
+                if line.contains("\"reason\":\"compiler-artifact\"") {
+                    self.done += 1;
+                }
+            } else if let Some(rest) = line.strip_prefix("Compiling ") {
+                self.current = rest.split_whitespace().next().map(str::to_owned);
+            }
+        }
+    }
+}
+
+/// Builds the test binaries and lists their tests; `progress` hears how
+/// the build goes every few seconds.
 pub(crate) async fn discover(
-    workspace: &Path,
-    packages: &[String],
-    features: &[String],
+    how: &Build<'_>,
     limits: &Limits,
+    progress: &(dyn Fn(&BuildProgress) + Sync),
 ) -> Result<(RustSuite, Vec<Listing>), RunError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = ChildSpec::new(cargo, workspace).args([
-        "test",
-        "--no-run",
-        "--message-format",
-        "json-render-diagnostics",
-    ]);
-    for p in packages {
-        build = build.arg("--package").arg(p);
-    }
-    if !features.is_empty() {
-        build = build.arg("--features").arg(features.join(","));
-    }
-    let done = spawn::run(&build, limits, None)
-        .await
-        .map_err(|source| RunError::Spawn {
-            command: build.display(),
-            source,
-        })?;
+    let build = how.command();
+    let mut state = BuildProgress::default();
+    let mut partial = String::new();
+    let mut watch = |bytes: &[u8]| {
+        state.feed(&mut partial, bytes);
+        progress(&state);
+    };
+    let done = spawn::run_watched(
+        &build,
+        limits,
+        None,
+        Some((Duration::from_secs(2), &mut watch)),
+    )
+    .await
+    .map_err(|source| RunError::Spawn {
+        command: build.display(),
+        source,
+    })?;
     let output = String::from_utf8_lossy(&done.output);
     match done.exit {
         Exit::Code(0) => {}
@@ -147,7 +216,7 @@ pub(crate) async fn discover(
             binary: index,
             binary_id: binary.id.clone(),
             tests: tests.into_iter().filter(|t| !ignored.contains(t)).collect(),
-            ignored: ignored.len(),
+            ignored,
         })
         .collect();
     Ok((RustSuite { binaries }, listings))

@@ -8,6 +8,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod color;
+mod json;
+mod junit;
+mod list;
 mod progress;
 #[cfg(test)]
 mod snapshots;
@@ -15,12 +18,15 @@ mod snapshots;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::RunError;
 use crate::events::{CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun};
 
 pub use color::Color;
+pub use junit::JunitOutput;
+use junit::Junit;
 use color::{Style, paint};
 use progress::Progress;
 
@@ -50,7 +56,31 @@ pub struct Reporter {
     /// Per worker, how its last test that left its clones unusable ended
     /// (`timed out`, `crashed`), for the line saying it got fresh ones.
     abnormal_end: HashMap<usize, &'static str>,
+    /// When (into the build) the last build progress line was printed.
+    last_build_line: Duration,
+    /// The JUnit report being collected (`--junit`).
+    junit: Option<Junit>,
+    /// Where the JSON event stream goes (`--message-format json`,
+    /// `--events`).
+    events: Option<Box<dyn Write + Send>>,
+    /// Files that could not be written.
+    output_errors: Vec<String>,
+    /// Per worker, the failed test whose clones were just kept.
+    kept_on: HashMap<usize, String>,
 }
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        // A run that ended in a way nobody called `finish` for (a panic)
+        // still leaves its JUnit report.
+        if let Some(junit) = &mut self.junit {
+            let _ = junit.flush();
+        }
+    }
+}
+
+/// Without a progress bar, how often a long build says how it goes.
+const BUILD_LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for Reporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,6 +95,13 @@ impl Reporter {
     pub fn new(options: ReporterOptions) -> Reporter {
         let color = options.color.enabled(std::io::stdout().is_terminal());
         Reporter::with_color(Box::new(std::io::stdout()), options, color)
+    }
+
+    /// A reporter writing the human report to stderr (stdout carries the
+    /// JSON event stream, `--message-format json`).
+    pub fn to_stderr(options: ReporterOptions) -> Reporter {
+        let color = options.color.enabled(std::io::stderr().is_terminal());
+        Reporter::with_color(Box::new(std::io::stderr()), options, color)
     }
 
     /// A reporter writing to `out` (tests capture the output this way); in
@@ -89,6 +126,11 @@ impl Reporter {
             failed: 0,
             failures: Vec::new(),
             abnormal_end: HashMap::new(),
+            last_build_line: Duration::ZERO,
+            junit: None,
+            events: None,
+            output_errors: Vec::new(),
+            kept_on: HashMap::new(),
         }
     }
 
@@ -107,8 +149,55 @@ impl Reporter {
         paint(self.color, style, text)
     }
 
-    /// Handles one event.
+    /// Also writes the run's JUnit XML to `path` (see `junit.rs`).
+    pub fn set_junit(&mut self, path: PathBuf, output: JunitOutput) {
+        self.junit = Some(Junit::new(path, output));
+    }
+
+    /// Also writes the JSON event stream (one object a line) to `out`.
+    pub fn set_events(&mut self, out: Box<dyn Write + Send>) {
+        self.events = Some(out);
+    }
+
+    /// Writes what the files it keeps (JUnit) are missing; returns what
+    /// could not be written, one sentence each (already printed as
+    /// warnings). Call once the run is over.
+    pub fn finish(&mut self) -> Vec<String> {
+        if let Some(junit) = &mut self.junit
+            && let Err(e) = junit.flush()
+        {
+            let message = format!("could not write the JUnit report {}: {e}", junit.path().display());
+            self.output_error(message);
+        }
+        std::mem::take(&mut self.output_errors)
+    }
+
+    fn output_error(&mut self, message: String) {
+        let text = format!("{} {message}\n", self.label("WARNING", Style::Warn));
+        self.print(&text);
+        self.output_errors.push(message);
+    }
+
+    /// Handles one event: the machine-readable outputs first, then the
+    /// human report.
     pub fn report(&mut self, event: &Event) {
+        if let Some(out) = &mut self.events
+            && let Some(line) = json::line(event, self.options.show_output)
+        {
+            // A closed stdout must not stop the run (as for the report).
+            let _ = out.write_all(line.as_bytes());
+            let _ = out.flush();
+        }
+        if let Some(junit) = &mut self.junit
+            && let Err(e) = junit.event(event)
+        {
+            let message = format!("could not write the JUnit report {}: {e}", junit.path().display());
+            self.output_error(message);
+        }
+        self.report_human(event);
+    }
+
+    fn report_human(&mut self, event: &Event) {
         match event {
             Event::Swept { runs } => {
                 let text = sweep_text(runs, false, self.color);
@@ -182,9 +271,15 @@ impl Reporter {
                 selected,
                 groups,
                 shuffle_seed,
+                partition,
+                ..
             } => {
+                let shard = match partition {
+                    Some(p) => format!(" (shard {p})"),
+                    None => String::new(),
+                };
                 let mut text = format!(
-                    "{} {selected} test{} from {source} in {groups} group{}\n",
+                    "{} {selected} test{} from {source} in {groups} group{}{shard}\n",
                     self.label("Running", Style::Good),
                     plural(*selected),
                     plural(*groups)
@@ -264,6 +359,37 @@ impl Reporter {
                 }
                 self.update_progress();
             }
+            Event::BuildProgress {
+                crates,
+                compiling,
+                elapsed,
+            } => {
+                let now = match compiling {
+                    Some(name) => format!(", compiling {name}"),
+                    None => String::new(),
+                };
+                let status = format!("{crates} crate{} built{now}", plural(*crates));
+                match &self.progress {
+                    Some(p) => p.message(format!("build: {status}")),
+                    None => {
+                        // A line every few seconds: a long build and a hang
+                        // must not look the same.
+                        if elapsed.saturating_sub(self.last_build_line) >= BUILD_LINE_EVERY {
+                            self.last_build_line = *elapsed;
+                            let text = format!(
+                                "{} tests: {status} [{}]\n",
+                                self.label("Building", Style::Good),
+                                humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
+                            );
+                            self.print(&text);
+                        }
+                    }
+                }
+            }
+            Event::Warning { message } => {
+                let text = format!("{} {message}\n", self.label("WARNING", Style::Warn));
+                self.print(&text);
+            }
             Event::TestLeaked {
                 test,
                 worker,
@@ -286,7 +412,11 @@ impl Reporter {
             } => {
                 // A test that exited in a way that is neither a pass nor a
                 // test failure (an abort's exit code) counts as a crash.
-                let how = self.abnormal_end.remove(worker).unwrap_or("crashed");
+                let kept = self.kept_on.remove(worker);
+                let how = match &kept {
+                    Some(_) => "failed (its clones are kept)",
+                    None => self.abnormal_end.remove(worker).unwrap_or("crashed"),
+                };
                 let text = match error {
                     None => format!(
                         "{} w{worker} got fresh clones after {after} {how}\n",
@@ -299,6 +429,10 @@ impl Reporter {
                 };
                 self.print(&text);
             }
+            Event::DatabaseKept { worker, kept } => {
+                self.kept_on.insert(*worker, kept.test.to_string());
+            }
+            Event::DatabaseDropped { .. } | Event::ReplacementReady { .. } => {}
             Event::RunCancelling { reason, running } => {
                 let why = match reason {
                     CancelReason::Signal => {
@@ -356,6 +490,10 @@ impl Reporter {
 
     /// Prints an error that ended the run, with its causes and any hint.
     pub fn report_error(&mut self, error: &RunError) {
+        if let Some(out) = &mut self.events {
+            let _ = out.write_all(json::error_line(&crate::error_chain(error)).as_bytes());
+            let _ = out.flush();
+        }
         if let Some(p) = &self.progress {
             p.finish();
         }
@@ -497,6 +635,36 @@ impl Reporter {
                 text,
                 "{} seed {seed} (--shuffle {seed} repeats this order)",
                 self.label("Shuffled", Style::Good)
+            );
+        }
+        if let Some(p) = &s.partition {
+            let _ = writeln!(
+                text,
+                "{} shard {p}: {} test{} here, {} in the other shards",
+                self.label("Partition", Style::Good),
+                s.selected + s.ignored,
+                plural(s.selected + s.ignored),
+                s.other_shards
+            );
+        }
+        for (i, k) in s.kept.iter().enumerate() {
+            let label = if i == 0 { "Kept" } else { "" };
+            let _ = writeln!(
+                text,
+                "{} {} ({}) of failed {}: {}",
+                self.label(label, Style::Warn),
+                k.name,
+                k.alias,
+                k.test,
+                k.url
+            );
+        }
+        if !s.kept.is_empty() {
+            let _ = writeln!(
+                text,
+                "{} not dropped (--keep-failed); `paraclone clean` drops {}",
+                self.label("", Style::Warn),
+                if s.kept.len() == 1 { "it" } else { "them" }
             );
         }
         // Tests are listed in the build phase: a run stopped before it

@@ -5,6 +5,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod ci;
 mod cli;
 mod color;
 mod command;
@@ -12,11 +13,13 @@ mod example;
 mod faults;
 mod leaks;
 mod ledger;
+mod list;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod python;
+mod scheduling;
 mod signals;
 mod slots;
 mod workers;

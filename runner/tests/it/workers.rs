@@ -476,17 +476,19 @@ def test_d_never_starts():
 
 #[test]
 fn max_tests_per_worker_replaces_the_worker_between_groups() {
-    // Four classes (four groups) of two tests, on one slot; each test
+    // Four files (four groups) of two tests, on one slot; each test
     // writes the pid of the worker running it.
-    let mut source = String::from(
-        "import os\n\ndef record():\n    with open(os.environ['PIDS'], 'a') as f:\n        f.write(f'{os.getpid()}\\n')\n",
-    );
-    for class in ["A", "B", "C", "D"] {
-        source.push_str(&format!(
-            "\nclass Test{class}:\n    def test_one(self):\n        record()\n\n    def test_two(self):\n        record()\n"
-        ));
-    }
+    let record = "import os\n\ndef record():\n    with open(os.environ['PIDS'], 'a') as f:\n        f.write(f'{os.getpid()}\\n')\n";
+    let two = "\ndef test_one():\n    record()\n\ndef test_two():\n    record()\n";
+    let source = format!("{record}{two}");
     let project = pytest_project(&source, "max_tests_per_worker = 4");
+    for file in ["b", "c", "d"] {
+        std::fs::write(
+            project.dir.path().join(format!("tests/test_{file}.py")),
+            &source,
+        )
+        .expect("tests");
+    }
     let pids = project.dir.path().join("pids");
     let run = Run::from(
         project
@@ -506,4 +508,36 @@ fn max_tests_per_worker_replaces_the_worker_between_groups() {
     // Four tests a worker, replaced at a group's end: two workers.
     assert_eq!(distinct.len(), 2, "{seen:?}");
     assert!(seen[..4].iter().all(|p| *p == seen[0]), "{seen:?}");
+}
+
+#[test]
+fn a_long_pytest_module_is_split_between_two_workers() {
+    let mut source = String::from("import os, time\n");
+    for i in 0..8 {
+        source.push_str(&format!(
+            "\ndef test_slow_{i}():\n    with open(os.environ['PIDS'], 'a') as f:\n        f.write(f'{{os.getpid()}}\\n')\n    time.sleep(0.3)\n"
+        ));
+    }
+    let project = pytest_project(&source, "");
+    let pids = project.dir.path().join("pids");
+    let run = Run::from(
+        project
+            .command(&["--parallel", "2"])
+            .env("PIDS", &pids)
+            .output()
+            .expect("paraclone runs"),
+    );
+    run.assert_code(0);
+    let seen: std::collections::BTreeSet<String> = std::fs::read_to_string(&pids)
+        .expect("pids")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        seen.len(),
+        2,
+        "one module, both workers: {seen:?}\n{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("8 passed"), "{}", run.stdout);
 }
