@@ -106,7 +106,10 @@ mod tests {
         assert!(!keep.note(1, &id("a")), "limit 0 keeps nothing");
         keep.set_limit(2);
         assert!(keep.note(1, &id("a")));
-        assert!(!keep.note(1, &id("b")), "worker 1's clones are kept already");
+        assert!(
+            !keep.note(1, &id("b")),
+            "worker 1's clones are kept already"
+        );
         assert!(keep.wants_fresh(1));
         assert_eq!(keep.take_fresh(1), Some(id("a")));
         assert!(!keep.wants_fresh(1));

@@ -224,7 +224,14 @@ mod tests {
             Partition::parse("duration:3/4").map(|p| p.to_string()),
             Ok("duration:3/4".to_owned())
         );
-        for bad in ["hash:0/3", "hash:4/3", "hash:1/0", "hash", "hash:x/3", "count:1/2"] {
+        for bad in [
+            "hash:0/3",
+            "hash:4/3",
+            "hash:1/0",
+            "hash",
+            "hash:x/3",
+            "count:1/2",
+        ] {
             assert!(Partition::parse(bad).is_err(), "{bad}");
         }
     }

@@ -238,10 +238,7 @@ fn body(event: &Event, show_output: bool) -> Option<Value> {
             "after": test(after),
             "error": error,
         }),
-        Event::RunCancelling {
-            reason: r,
-            running,
-        } => json!({
+        Event::RunCancelling { reason: r, running } => json!({
             "event": "run_cancelling",
             "reason": reason(*r),
             "running": running,

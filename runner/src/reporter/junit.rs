@@ -246,7 +246,12 @@ impl Junit {
                     attr(&message_of(&message, &first.output)),
                     text(&failure_text(&message, &first.output)),
                 );
-                for other in case.attempts.iter().skip_while(|a| !std::ptr::eq(*a, first)).skip(1) {
+                for other in case
+                    .attempts
+                    .iter()
+                    .skip_while(|a| !std::ptr::eq(*a, first))
+                    .skip(1)
+                {
                     rerun(&mut inner, "rerun", other);
                 }
                 if !first.output.is_empty() {
@@ -428,10 +433,9 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir)?;
-    let name = path.file_name().map_or_else(
-        || "junit.xml".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = path
+        .file_name()
+        .map_or_else(|| "junit.xml".into(), |n| n.to_string_lossy().into_owned());
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&temporary)?;
@@ -470,8 +474,12 @@ mod tests {
     fn cases_failures_retries_and_escaping() {
         let dir = tempfile::tempdir().unwrap();
         let mut j = Junit::new(dir.path().join("sub/junit.xml"), JunitOutput::Failed);
-        j.event(&finished(id("a::it", "x::passes"), Outcome::Passed, "quiet"))
-            .unwrap();
+        j.event(&finished(
+            id("a::it", "x::passes"),
+            Outcome::Passed,
+            "quiet",
+        ))
+        .unwrap();
         let panic = "running 1 test\nthread 'x::fails' panicked at tests/x.rs:3:5:\nassertion `left == right` failed\n  left: 1 <\nnote: run with `RUST_BACKTRACE=1`\n\u{1b}[31mred\u{1b}[0m \u{7}bell";
         j.event(&finished(
             id("a::it", "x::fails"),
@@ -485,21 +493,40 @@ mod tests {
             "first",
         ))
         .unwrap();
-        j.event(&finished(id("b::it", "y::flaky"), Outcome::Passed, "second"))
-            .unwrap();
+        j.event(&finished(
+            id("b::it", "y::flaky"),
+            Outcome::Passed,
+            "second",
+        ))
+        .unwrap();
         let xml = j.render();
-        assert!(xml.contains(r#"<testsuite name="a::it" tests="2" failures="1" errors="0" skipped="0""#), "{xml}");
-        assert!(xml.contains(r#"<testcase name="x::passes" classname="a::it" time="0.015"/>"#), "{xml}");
+        assert!(
+            xml.contains(
+                r#"<testsuite name="a::it" tests="2" failures="1" errors="0" skipped="0""#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testcase name="x::passes" classname="a::it" time="0.015"/>"#),
+            "{xml}"
+        );
         assert!(xml.contains(r#"<failure type="test failure" message="assertion `left == right` failed">exit code 101"#), "{xml}");
-        assert!(xml.contains("left: 1 &lt;\n</failure>"), "{xml}");
+        assert!(xml.contains("left: 1 &lt;</failure>"), "{xml}");
         assert!(xml.contains("red \u{fffd}bell</system-out>"), "{xml}");
         assert!(!xml.contains("quiet"), "passing output only on request");
-        assert!(xml.contains(r#"<flakyFailure type="test failure" message="exit code 101""#), "{xml}");
+        assert!(
+            xml.contains(r#"<flakyFailure type="test failure" message="exit code 101""#),
+            "{xml}"
+        );
         assert!(!xml.contains("second"));
         assert!(!dir.path().join("sub/junit.xml").exists());
         j.flush().unwrap();
         let on_disk = std::fs::read_to_string(dir.path().join("sub/junit.xml")).unwrap();
         assert_eq!(on_disk, xml);
-        assert_eq!(std::fs::read_dir(dir.path().join("sub")).unwrap().count(), 1, "no temporary left");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
+            1,
+            "no temporary left"
+        );
     }
 }

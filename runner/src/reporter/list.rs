@@ -13,9 +13,7 @@ impl Reporter {
     /// Prints the list of tests; `json`: as one JSON document.
     pub fn report_list(&mut self, list: &TestList, json: bool) {
         let text = if json {
-            let id = |t: &crate::events::TestId| {
-                json!({ "binary": t.binary, "name": t.name, "id": t.to_string() })
-            };
+            let id = |t: &crate::events::TestId| json!({ "binary": t.binary, "name": t.name, "id": t.to_string() });
             let doc = json!({
                 "format_version": FORMAT_VERSION,
                 "source": list.source,

@@ -100,7 +100,9 @@ fn summary_counts(text: &str) -> (usize, usize, usize) {
         .find(|l| l.trim_start().starts_with("Summary "))
         .unwrap_or_else(|| panic!("no summary:\n{text}"));
     let number_before = |what: &str| -> usize {
-        let end = line.find(what).unwrap_or_else(|| panic!("{what} in {line}"));
+        let end = line
+            .find(what)
+            .unwrap_or_else(|| panic!("{what} in {line}"));
         line[..end]
             .trim_end()
             .rsplit(' ')
@@ -128,7 +130,9 @@ fn has_retries() -> bool {
 fn the_junit_and_json_of_a_mixed_run_validate_and_agree_with_the_summary() {
     // `flaky` needs --retries, which this build may not have yet.
     let retries = has_retries();
-    let mut tests = vec!["a::pass1", "a::pass2", "b::fail", "c::crash", "d::hang", "e::skip"];
+    let mut tests = vec![
+        "a::pass1", "a::pass2", "b::fail", "c::crash", "d::hang", "e::skip",
+    ];
     if retries {
         tests.push("f::flaky");
     }
@@ -151,11 +155,19 @@ fn the_junit_and_json_of_a_mixed_run_validate_and_agree_with_the_summary() {
     run.assert_code(1);
     // The human report is on stderr, the JSON lines alone on stdout.
     let (passed, failed, ignored) = summary_counts(&run.stderr);
-    assert_eq!((passed, failed, ignored), (2 + usize::from(retries), 3, 1), "{}", run.stderr);
+    assert_eq!(
+        (passed, failed, ignored),
+        (2 + usize::from(retries), 3, 1),
+        "{}",
+        run.stderr
+    );
 
     assert_valid_junit(&junit);
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(attribute(&xml, "testsuites", "tests"), passed + failed + ignored);
+    assert_eq!(
+        attribute(&xml, "testsuites", "tests"),
+        passed + failed + ignored
+    );
     assert_eq!(
         attribute(&xml, "testsuites", "failures") + attribute(&xml, "testsuites", "errors"),
         failed
@@ -171,7 +183,10 @@ fn the_junit_and_json_of_a_mixed_run_validate_and_agree_with_the_summary() {
         let end = at + xml[at..].find("</testcase>").expect("a whole case");
         assert!(xml[at..end].contains(kind), "{case}: {}", &xml[at..end]);
     }
-    assert!(xml.contains("expected 6, got 5 &lt;&amp;&gt;"), "the failed test's output: {xml}");
+    assert!(
+        xml.contains("expected 6, got 5 &lt;&amp;&gt;"),
+        "the failed test's output: {xml}"
+    );
     if retries {
         assert!(xml.contains("<flakyFailure"), "{xml}");
     }
@@ -188,10 +203,21 @@ fn the_junit_and_json_of_a_mixed_run_validate_and_agree_with_the_summary() {
     assert_eq!(last["event"], "run_finished");
     let stats = &last["stats"];
     assert_eq!(
-        (stats["passed"].as_u64(), stats["failed"].as_u64(), stats["ignored"].as_u64()),
-        (Some(passed as u64), Some(failed as u64), Some(ignored as u64))
+        (
+            stats["passed"].as_u64(),
+            stats["failed"].as_u64(),
+            stats["ignored"].as_u64()
+        ),
+        (
+            Some(passed as u64),
+            Some(failed as u64),
+            Some(ignored as u64)
+        )
     );
-    let finished: Vec<&Value> = events.iter().filter(|e| e["event"] == "test_finished").collect();
+    let finished: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "test_finished")
+        .collect();
     let outcome_of = |name: &str| -> Vec<String> {
         finished
             .iter()
@@ -204,14 +230,26 @@ fn the_junit_and_json_of_a_mixed_run_validate_and_agree_with_the_summary() {
     assert_eq!(outcome_of("d::hang"), ["timed_out"]);
     assert_eq!(outcome_of("e::skip"), ["skipped"]);
     assert_eq!(outcome_of("a::pass1"), ["passed"]);
-    let started = events.iter().filter(|e| e["event"] == "test_started").count();
+    let started = events
+        .iter()
+        .filter(|e| e["event"] == "test_started")
+        .count();
     assert_eq!(started, finished.len());
-    let created = events.iter().filter(|e| e["event"] == "database_created").count();
-    let dropped = events.iter().filter(|e| e["event"] == "database_dropped").count();
+    let created = events
+        .iter()
+        .filter(|e| e["event"] == "database_created")
+        .count();
+    let dropped = events
+        .iter()
+        .filter(|e| e["event"] == "database_dropped")
+        .count();
     assert_eq!(created, dropped, "every database made is dropped");
     // The summary counts teardown's drops; crashed tests' old clones were
     // dropped before, when their slots got fresh ones.
-    let replaced = events.iter().filter(|e| e["event"] == "clones_replaced").count();
+    let replaced = events
+        .iter()
+        .filter(|e| e["event"] == "clones_replaced")
+        .count();
     assert_eq!(stats["dropped"].as_u64(), Some((dropped - replaced) as u64));
     assert_eq!(project.database_files(), Vec::<String>::new());
 }
@@ -245,7 +283,8 @@ fn hash_shards_of_the_shop_suite_are_disjoint_and_make_the_whole_suite() {
         let run = project.run(&["--partition", &partition]);
         run.assert_code(0);
         assert!(
-            run.stdout.contains(&format!("Partition shard {partition}: ")),
+            run.stdout
+                .contains(&format!("Partition shard {partition}: ")),
             "{}",
             run.stdout
         );
@@ -283,7 +322,10 @@ fn under_bazel_the_shard_and_the_junit_follow_its_variables() {
     assert!(!passed(&run).is_empty());
     assert_valid_junit(&xml);
     let report = std::fs::read_to_string(&xml).unwrap();
-    assert_eq!(attribute(&report, "testsuites", "tests"), passed(&run).len());
+    assert_eq!(
+        attribute(&report, "testsuites", "tests"),
+        passed(&run).len()
+    );
 }
 
 #[test]
@@ -304,7 +346,11 @@ fn keep_failed_keeps_the_failed_tests_clone_until_clean() {
         .collect();
     assert_eq!(kept.len(), 1, "{}", run.stdout);
     assert!(kept[0].contains("demo::failure_on_request"), "{}", kept[0]);
-    assert!(run.stdout.contains("`paraclone clean` drops it"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("`paraclone clean` drops it"),
+        "{}",
+        run.stdout
+    );
     let files = project.database_files();
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(kept[0].contains(&files[0]), "{} / {files:?}", kept[0]);
@@ -320,5 +366,10 @@ fn keep_failed_keeps_the_failed_tests_clone_until_clean() {
             .expect("clean runs"),
     );
     clean.assert_code(0);
-    assert_eq!(project.database_files(), Vec::<String>::new(), "{}", clean.stdout);
+    assert_eq!(
+        project.database_files(),
+        Vec::<String>::new(),
+        "{}",
+        clean.stdout
+    );
 }

@@ -48,8 +48,17 @@ fn the_shop_list_has_all_105_tests_in_groups_and_creates_nothing() {
         .filter(|l| l.starts_with("    shop::it "))
         .collect();
     assert_eq!(tests.len(), 105, "{}", human.stdout);
-    assert!(human.stdout.contains("105 tests from 1 binary"), "{}", human.stdout);
-    assert!(human.stdout.lines().any(|l| l.starts_with("group 1 shop::it (")));
+    assert!(
+        human.stdout.contains("105 tests from 1 binary"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("group 1 shop::it ("))
+    );
 
     let json = list(&project, &["--format", "json", "orders::"]);
     json.assert_code(0);
@@ -72,13 +81,24 @@ fn list_shards_are_disjoint_and_cover_the_suite() {
     let project = Project::example("");
     let mut all = std::collections::BTreeSet::new();
     for shard in 1..=3 {
-        let run = list(&project, &["--format", "json", "--partition", &format!("slice:{shard}/3")]);
+        let run = list(
+            &project,
+            &[
+                "--format",
+                "json",
+                "--partition",
+                &format!("slice:{shard}/3"),
+            ],
+        );
         run.assert_code(0);
         let doc: Value = serde_json::from_str(&run.stdout).unwrap();
         assert_eq!(doc["selected"].as_u64(), Some(35));
         for group in doc["groups"].as_array().unwrap() {
             for test in group.as_array().unwrap() {
-                assert!(all.insert(test["id"].as_str().unwrap().to_owned()), "{test}");
+                assert!(
+                    all.insert(test["id"].as_str().unwrap().to_owned()),
+                    "{test}"
+                );
             }
         }
     }
@@ -93,10 +113,21 @@ fn list_shards_are_disjoint_and_cover_the_suite() {
 fn listing_on_postgres_creates_no_database_on_the_server() {
     let databases = || {
         let out = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-Atc", "SELECT datname FROM pg_database ORDER BY 1"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-Atc",
+                "SELECT datname FROM pg_database ORDER BY 1",
+            ])
             .output()
             .expect("psql runs");
-        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let project = Project::example("");
