@@ -187,6 +187,9 @@ pub struct TestsConfig {
     /// A long-lived worker is replaced after this many tests (default:
     /// never).
     pub max_tests_per_worker: Option<usize>,
+    /// A failed test runs again, on fresh clones, up to this many times
+    /// (default 0).
+    pub retries: usize,
 }
 
 /// The test adapter and its settings.
@@ -480,6 +483,7 @@ struct RawTests {
     batch: Option<Spanned<i64>>,
     protocol: Option<Spanned<String>>,
     max_tests_per_worker: Option<Spanned<i64>>,
+    retries: Option<Spanned<i64>>,
     python: Option<String>,
     manage: Option<String>,
     #[serde(default)]
@@ -992,6 +996,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         slow: duration(tests.slow, "slow")?.unwrap_or(Duration::from_secs(60)),
         grace: duration(tests.grace, "grace")?.unwrap_or(Duration::from_secs(5)),
         max_tests_per_worker,
+        retries: match &tests.retries {
+            None => 0,
+            Some(n) if (0..=100).contains(n.get_ref()) => *n.get_ref() as usize,
+            Some(n) => {
+                return Err(invalid(
+                    n.span().start,
+                    "tests.retries: must be between 0 and 100".to_owned(),
+                ));
+            }
+        },
     };
 
     let mut aliases = Vec::new();

@@ -213,6 +213,9 @@ pub struct RunStats {
     /// How each backend that chose among ways made its clones, as
     /// `(backend, description)` (see `Cloner::clone_method`).
     pub clone_methods: Vec<(String, String)>,
+    /// Passed only after failing first (`--retries`); counted in `passed`
+    /// too.
+    pub flaky: usize,
     /// Processes tests left running, killed when the run phase ended.
     pub leftover_processes: usize,
     /// Databases dropped at teardown.
@@ -365,6 +368,22 @@ pub enum Event {
     Warning {
         /// What, in a sentence.
         message: String,
+    },
+    /// A test failed and runs again (`--retries`), on fresh clones; its
+    /// last attempt ends with `TestFinished` (a pass then is flaky).
+    TestRetry {
+        /// Which.
+        test: TestId,
+        /// On which worker.
+        worker: usize,
+        /// The attempt that failed (1 for the first run).
+        attempt: usize,
+        /// How it failed.
+        outcome: Outcome,
+        /// How long it ran.
+        duration: Duration,
+        /// Its output, passwords redacted.
+        output: String,
     },
     /// A test left processes running that outlived its process group and
     /// held its output open; they were killed where the OS allows.

@@ -157,6 +157,15 @@ struct TestArgs {
     #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "1", conflicts_with = "share_database")]
     keep_failed: Option<usize>,
 
+    /// Run a failed test again, on fresh clones, up to N times (overrides
+    /// `tests.retries`); one that passes then is FLAKY.
+    #[arg(long, value_name = "N")]
+    retries: Option<usize>,
+
+    /// Make a flaky test (passed only on a retry) fail the run.
+    #[arg(long)]
+    flaky_fails: bool,
+
     /// Backend for every database alias, overriding the config
     /// (sqlite, postgres, mysql, oracle).
     #[arg(long, value_name = "BACKEND", env = "PARACLONE_DB")]
@@ -431,7 +440,9 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         tool_args: args.tool_arg,
         partition,
         keep_failed: args.keep_failed.unwrap_or(0),
+        retries: args.retries,
     };
+    let flaky_fails = args.flaky_fails;
     let stats = Runner::new(options).execute(|event| reporter.report(&event))?;
     Ok(match stats.cancelled {
         Some(CancelReason::Signal | CancelReason::SecondSignal) => exit_code::INTERRUPTED,
@@ -439,6 +450,7 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         // the network) failed, and the test results may say nothing.
         _ if !stats.left_behind.is_empty() => exit_code::COULD_NOT_RUN,
         _ if stats.failed > 0 => exit_code::TESTS_FAILED,
+        _ if flaky_fails && stats.flaky > 0 => exit_code::TESTS_FAILED,
         _ if stats.selected == 0 => exit_code::COULD_NOT_RUN,
         _ => exit_code::SUCCESS,
     })

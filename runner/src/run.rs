@@ -4,9 +4,9 @@
 //! runtime, runs the pipeline on it and hands every [`Event`] to the
 //! caller's callback on the calling thread.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,9 @@ pub struct RunOptions {
     /// Extra arguments for the test tool (`{args}` of command suites and
     /// the django/pytest presets).
     pub tool_args: Vec<String>,
+    /// Run a failed test again, on fresh clones, up to this many times
+    /// (`--retries`, overriding `tests.retries`).
+    pub retries: Option<usize>,
     /// Run only this shard of the selected tests (`--partition`).
     pub partition: Option<crate::partition::Partition>,
     /// Keep the clones of up to this many failed tests (`--keep-failed`).
@@ -378,7 +381,8 @@ async fn provision_and_run(
     })?;
     let results = run_tests(&suite, dbs, stats.workers, options, ctx, &scratch, &costs).await;
     let _ = std::fs::remove_dir_all(&scratch);
-    let (results, leftovers) = results?;
+    let (results, leftovers, flaky) = results?;
+    stats.flaky = flaky;
     stats.leftover_processes = leftovers;
     // Tests that ran to an end (a pass, a failure, a time-out) are
     // remembered for the next run's order; interrupted ones are not.
@@ -488,10 +492,11 @@ async fn run_tests(
     ctx: &Context,
     scratch: &std::path::Path,
     costs: &Costs,
-) -> Result<(Vec<(TestId, Outcome, Duration)>, usize), RunError> {
+) -> Result<(Vec<(TestId, Outcome, Duration)>, usize, usize), RunError> {
     let queue = Mutex::new(suite.groups.iter().cloned().collect::<VecDeque<_>>());
     let results = Mutex::new(Vec::with_capacity(suite.selected()));
     let failure = Mutex::new(None);
+    let flaky = AtomicUsize::new(0);
     let slots = (1..=workers).map(|worker| {
         let slot = Slot {
             worker,
@@ -505,6 +510,7 @@ async fn run_tests(
             queue: &queue,
             results: &results,
             failure: &failure,
+            flaky: &flaky,
         };
         slot.run()
     });
@@ -516,7 +522,11 @@ async fn run_tests(
     if let Some(e) = failure.into_inner().expect("not poisoned") {
         return Err(e);
     }
-    Ok((results.into_inner().expect("not poisoned"), leftovers))
+    Ok((
+        results.into_inner().expect("not poisoned"),
+        leftovers,
+        flaky.into_inner(),
+    ))
 }
 
 /// One slot of the run phase: its clones, its worker if the suite has
@@ -533,6 +543,7 @@ struct Slot<'a> {
     queue: &'a Mutex<VecDeque<adapter::Group>>,
     results: &'a Mutex<Vec<(TestId, Outcome, Duration)>>,
     failure: &'a Mutex<Option<RunError>>,
+    flaky: &'a AtomicUsize,
 }
 
 impl Slot<'_> {
@@ -547,7 +558,16 @@ impl Slot<'_> {
             failfast: self.options.failfast,
             results: self.results,
             current: None,
+            retries: self
+                .options
+                .retries
+                .unwrap_or(self.options.config.tests.retries),
+            attempts: HashMap::new(),
+            to_retry: Vec::new(),
+            flaky: self.flaky,
         };
+        // Failed tests to run again here, on the fresh clones they get.
+        let mut again: Option<adapter::Group> = None;
         let worker_spec = self.suite.worker_spec();
         let mut warm: Option<Worker> = None;
         let mut started = 0;
@@ -555,12 +575,16 @@ impl Slot<'_> {
             if ctx.no_new_tests() {
                 break;
             }
-            let Some(group) = schedule::take_work(
-                &mut self.queue.lock().expect("not poisoned"),
-                self.suite.pack_limit(),
-                self.workers,
-                self.costs,
-            ) else {
+            let next = match again.take() {
+                Some(group) => Some(group),
+                None => schedule::take_work(
+                    &mut self.queue.lock().expect("not poisoned"),
+                    self.suite.pack_limit(),
+                    self.workers,
+                    self.costs,
+                ),
+            };
+            let Some(group) = next else {
                 break;
             };
             let crashed = match &worker_spec {
@@ -648,6 +672,19 @@ impl Slot<'_> {
                 }
             };
             let crashed = crashed.or_else(|| ctx.keep.take_fresh(self.worker));
+            // Failed tests run again on fresh clones, here, next.
+            let crashed = match std::mem::take(&mut recorder.to_retry) {
+                retry if retry.is_empty() => crashed,
+                retry => {
+                    let first = retry[0].clone();
+                    again = Some(adapter::Group {
+                        binary: group.binary,
+                        tests: retry,
+                        splittable: false,
+                    });
+                    crashed.or(Some(first))
+                }
+            };
             if let Some(after) = crashed.filter(|_| !self.options.share_database && !ctx.stopping())
             {
                 // The test did not get to clean up after itself: the next
@@ -670,7 +707,11 @@ impl Slot<'_> {
                     error,
                 });
                 if result.is_err() {
-                    // This slot retires; the others take its groups.
+                    // This slot retires; the others take its groups (and
+                    // its tests waiting to run again).
+                    if let Some(group) = again.take() {
+                        self.queue.lock().expect("not poisoned").push_front(group);
+                    }
                     break;
                 }
                 env = self.dbs.worker_env(self.worker, self.workers, &replaced);
@@ -781,12 +822,37 @@ struct Recorder<'a> {
     results: &'a Mutex<Vec<(TestId, Outcome, Duration)>>,
     /// The test a worker reported started and has not finished.
     current: Option<TestId>,
+    /// How many times a failed test runs again.
+    retries: usize,
+    /// Failed attempts so far, per test.
+    attempts: HashMap<TestId, usize>,
+    /// Failed tests waiting to run again (on fresh clones).
+    to_retry: Vec<TestId>,
+    /// Tests that passed only on a retry, over all slots.
+    flaky: &'a AtomicUsize,
 }
 
 impl Recorder<'_> {
     fn record(&mut self, r: TestResult) {
         let failed =
             !r.outcome.is_pass() && !matches!(r.outcome, Outcome::Interrupted | Outcome::Skipped);
+        let failures = self.attempts.get(&r.test).copied().unwrap_or(0);
+        if failed && failures < self.retries && !self.ctx.no_new_tests() {
+            self.attempts.insert(r.test.clone(), failures + 1);
+            self.to_retry.push(r.test.clone());
+            self.ctx.send(Event::TestRetry {
+                test: r.test,
+                worker: self.worker,
+                attempt: failures + 1,
+                outcome: r.outcome,
+                duration: r.duration,
+                output: r.output,
+            });
+            return;
+        }
+        if r.outcome.is_pass() && failures > 0 {
+            self.flaky.fetch_add(1, Ordering::SeqCst);
+        }
         if self.failfast && failed {
             self.ctx.cancel(CancelReason::FailFast);
         }

@@ -356,13 +356,16 @@ pub(crate) async fn run(
     run_watched(spec, limits, on_slow, None).await
 }
 
+/// Every so often, what a child printed since the last time.
+pub(crate) type Watch<'a> = (Duration, &'a mut dyn FnMut(&[u8]));
+
 /// As [`run`], and every `watch.0` calls `watch.1` with what the child
 /// printed since the last call (for progress on long work, a build).
 pub(crate) async fn run_watched(
     spec: &ChildSpec,
     limits: &Limits,
     on_slow: Option<(Duration, &mut dyn FnMut())>,
-    mut watch: Option<(Duration, &mut dyn FnMut(&[u8]))>,
+    mut watch: Option<Watch<'_>>,
 ) -> std::io::Result<Finished> {
     let mut running = start(spec, Capture::Whole)?;
     let mut seen = 0;

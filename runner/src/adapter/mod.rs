@@ -89,7 +89,6 @@ pub(crate) struct TestResult {
 pub(crate) struct Suite {
     kind: SuiteKind,
     pub(crate) groups: Vec<Group>,
-    pub(crate) binaries: usize,
     pub(crate) ignored: usize,
     /// The ignored tests the filters (and the partition) selected.
     pub(crate) ignored_tests: Vec<TestId>,
@@ -277,14 +276,12 @@ pub(crate) async fn discover(
             (SuiteKind::Command(Box::new(suite)), vec![listing], grouping)
         }
     };
-    let binaries = listings.len();
     // Filters and the partition first (select.rs), then the groups.
     let selected = select::select(listings, filters, partition)?;
     let (groups, _) = group(selected.listings, &grouping, &[]);
     Ok(Suite {
         kind,
         groups,
-        binaries,
         ignored: selected.ignored.len(),
         ignored_tests: selected.ignored,
         filtered_out: selected.filtered_out,

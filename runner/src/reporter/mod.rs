@@ -25,9 +25,9 @@ use crate::error::RunError;
 use crate::events::{CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, SweptRun};
 
 pub use color::Color;
-pub use junit::JunitOutput;
-use junit::Junit;
 use color::{Style, paint};
+use junit::Junit;
+pub use junit::JunitOutput;
 use progress::Progress;
 
 /// How the reporter should behave.
@@ -67,6 +67,8 @@ pub struct Reporter {
     output_errors: Vec<String>,
     /// Per worker, the failed test whose clones were just kept.
     kept_on: HashMap<usize, String>,
+    /// Tests that failed and run again, and how many times they failed.
+    retried: HashMap<crate::events::TestId, usize>,
 }
 
 impl Drop for Reporter {
@@ -127,6 +129,7 @@ impl Reporter {
             failures: Vec::new(),
             abnormal_end: HashMap::new(),
             last_build_line: Duration::ZERO,
+            retried: HashMap::new(),
             junit: None,
             events: None,
             output_errors: Vec::new(),
@@ -166,7 +169,10 @@ impl Reporter {
         if let Some(junit) = &mut self.junit
             && let Err(e) = junit.flush()
         {
-            let message = format!("could not write the JUnit report {}: {e}", junit.path().display());
+            let message = format!(
+                "could not write the JUnit report {}: {e}",
+                junit.path().display()
+            );
             self.output_error(message);
         }
         std::mem::take(&mut self.output_errors)
@@ -191,7 +197,10 @@ impl Reporter {
         if let Some(junit) = &mut self.junit
             && let Err(e) = junit.event(event)
         {
-            let message = format!("could not write the JUnit report {}: {e}", junit.path().display());
+            let message = format!(
+                "could not write the JUnit report {}: {e}",
+                junit.path().display()
+            );
             self.output_error(message);
         }
         self.report_human(event);
@@ -318,7 +327,15 @@ impl Reporter {
             } => {
                 self.running = self.running.saturating_sub(1);
                 self.finished += 1;
-                let (label, style, detail) = describe(outcome);
+                let (label, style, detail) = match self.retried.remove(test) {
+                    // Passed only on a retry.
+                    Some(n) if outcome.is_pass() => (
+                        "FLAKY",
+                        Style::Warn,
+                        format!(" (passed on attempt {})", n + 1),
+                    ),
+                    _ => describe(outcome),
+                };
                 let pass = outcome.is_pass() || *outcome == Outcome::Skipped;
                 if !pass && *outcome != Outcome::Interrupted {
                     self.failed += 1;
@@ -358,6 +375,37 @@ impl Reporter {
                     p.inc();
                 }
                 self.update_progress();
+            }
+            Event::TestRetry {
+                test,
+                worker,
+                attempt,
+                outcome,
+                duration,
+                output,
+            } => {
+                self.running = self.running.saturating_sub(1);
+                *self.retried.entry(test.clone()).or_default() += 1;
+                self.abnormal_end.insert(*worker, "failed (it runs again)");
+                let (_, _, detail) = describe(outcome);
+                let mut text = format!(
+                    "{} [{}] w{worker} {test}{detail}: attempt {attempt} failed, it runs again\n",
+                    self.label("RETRY", Style::Warn),
+                    secs(*duration)
+                );
+                if !output.is_empty() {
+                    let _ = writeln!(
+                        text,
+                        "{:-^72}",
+                        format!(" output of {test} (attempt {attempt}) ")
+                    );
+                    text.push_str(output);
+                    if !output.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    let _ = writeln!(text, "{:-^72}", " end of output ");
+                }
+                self.print(&text);
             }
             Event::BuildProgress {
                 crates,
@@ -550,9 +598,13 @@ impl Reporter {
         } else {
             Style::Good
         };
+        let flaky = match s.flaky {
+            0 => String::new(),
+            n => format!(" ({})", count(n, "flaky", Style::Warn)),
+        };
         let _ = writeln!(
             text,
-            "{} {run} test{} run: {}, {}, {} ignored, {} filtered out{stopped} [{}]",
+            "{} {run} test{} run: {}{flaky}, {}, {} ignored, {} filtered out{stopped} [{}]",
             self.label("Summary", verdict),
             plural(run),
             count(s.passed, "passed", Style::Good),

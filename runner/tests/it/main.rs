@@ -19,6 +19,7 @@ mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod python;
+mod retries;
 mod scheduling;
 mod signals;
 mod slots;
