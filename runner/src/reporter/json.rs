@@ -77,6 +77,7 @@ fn stats(s: &RunStats) -> Value {
         "selected": s.selected,
         "passed": s.passed,
         "failed": s.failed,
+        "flaky": s.flaky,
         "ignored": s.ignored,
         "filtered_out": s.filtered_out,
         "interrupted": s.interrupted,
@@ -215,6 +216,29 @@ fn body(event: &Event, show_output: bool) -> Option<Value> {
             }
             if !o.is_pass() || show_output {
                 map.insert("output".to_owned(), json!(output));
+            }
+            v
+        }
+        Event::TestRetry {
+            test: t,
+            worker,
+            attempt,
+            outcome: o,
+            duration,
+            output,
+        } => {
+            let (name, details) = outcome(o);
+            let mut v = json!({
+                "event": "test_retry",
+                "test": test(t),
+                "worker": worker,
+                "attempt": attempt,
+                "outcome": name,
+                "duration": secs(*duration),
+                "output": output,
+            });
+            if let Value::Object(details) = details {
+                v.as_object_mut().expect("an object").extend(details);
             }
             v
         }

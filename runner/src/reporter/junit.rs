@@ -88,7 +88,14 @@ impl Junit {
                 }
                 self.written = false;
             }
-            Event::TestFinished {
+            Event::TestRetry {
+                test,
+                outcome,
+                duration,
+                output,
+                ..
+            }
+            | Event::TestFinished {
                 test,
                 outcome,
                 duration,
@@ -316,7 +323,8 @@ fn describe(outcome: &Outcome) -> (&'static str, &'static str, String) {
 }
 
 /// A failed attempt before the last one: `<flakyFailure>`/`<rerunFailure>`
-/// (or `…Error`), with its output.
+/// (or `…Error`), with its output. No `time`: the schema has none there
+/// (nextest writes one; Jenkins' schema refuses it).
 fn rerun(out: &mut String, prefix: &str, attempt: &Attempt) {
     let (element, ty, message) = describe(&attempt.outcome);
     let element = match (prefix, element) {
@@ -327,10 +335,9 @@ fn rerun(out: &mut String, prefix: &str, attempt: &Attempt) {
     };
     let _ = writeln!(
         out,
-        "            <{element} type=\"{}\" message=\"{}\" time=\"{}\">",
+        "            <{element} type=\"{}\" message=\"{}\">",
         attr(ty),
         attr(&message_of(&message, &attempt.output)),
-        secs(attempt.duration),
     );
     let _ = writeln!(
         out,

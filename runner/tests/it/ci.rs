@@ -234,7 +234,18 @@ fn the_junit_and_json_of_a_mixed_run_validate_and_agree_with_the_summary() {
         .iter()
         .filter(|e| e["event"] == "test_started")
         .count();
-    assert_eq!(started, finished.len());
+    // Every attempt starts; all but the last of a test end in `test_retry`.
+    let retried: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "test_retry")
+        .collect();
+    assert_eq!(started, finished.len() + retried.len());
+    if retries {
+        assert_eq!(outcome_of("f::flaky"), ["passed"]);
+        assert!(retried.iter().any(|e| e["test"]["name"] == "f::flaky"));
+        assert_eq!(stats["flaky"].as_u64(), Some(1));
+        assert!(run.stderr.contains("FLAKY"), "{}", run.stderr);
+    }
     let created = events
         .iter()
         .filter(|e| e["event"] == "database_created")
