@@ -111,6 +111,15 @@ impl Durations {
             .map(|e| Duration::from_secs_f64(e.seconds.max(0.0)))
     }
 
+    /// The mean of every remembered duration, if there is one.
+    pub(crate) fn mean(&self) -> Option<Duration> {
+        let n = self.file.tests.len();
+        (n > 0).then(|| {
+            let total: f64 = self.file.tests.values().map(|e| e.seconds.max(0.0)).sum();
+            Duration::from_secs_f64(total / n as f64)
+        })
+    }
+
     /// Records this run's measurements and writes the file (atomically).
     pub(crate) fn record(
         mut self,

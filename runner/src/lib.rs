@@ -25,8 +25,8 @@ mod durations;
 mod error;
 mod events;
 mod keep;
-mod list;
 mod ledger;
+mod list;
 // The operating system's side of finding leftover processes.
 #[cfg(target_os = "linux")]
 #[path = "os/linux.rs"]
@@ -47,10 +47,11 @@ pub mod config;
 pub use backends::compiled as compiled_backends;
 pub use error::{RunError, exit_code};
 pub use events::{
-    AliasSummary, CancelReason, Event, KeptDatabase, LeftBehind, Outcome, Phase, RunStats, SweptRun, TestId,
+    AliasSummary, CancelReason, Event, KeptDatabase, LeftBehind, Outcome, Phase, RunStats,
+    SweptRun, TestId,
 };
-pub use partition::Partition;
 pub use list::{ListOptions, TestList, list};
+pub use partition::Partition;
 pub use reporter::{Color, JunitOutput, Reporter, ReporterOptions};
 pub use run::{CleanOptions, Order, RunOptions, Runner, clean};
 

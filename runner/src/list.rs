@@ -25,6 +25,9 @@ pub struct ListOptions {
     pub filters: Vec<String>,
     /// Only this shard.
     pub partition: Option<Partition>,
+    /// Test durations from an earlier run's JUnit report, for
+    /// `duration:K/N` (else the remembered ones).
+    pub durations_from: Option<std::path::PathBuf>,
     /// Extra arguments for the test tool (`{args}`).
     pub tool_args: Vec<String>,
 }
@@ -63,10 +66,13 @@ pub fn list(options: ListOptions) -> Result<TestList, RunError> {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
         let ctx = Arc::new(Context::new(tx, options.config.tests.grace));
         let env = databases::listing_env(&options.config, options.backend.as_deref())?;
+        let costs =
+            crate::run::load_costs(&options.config, options.durations_from.as_deref(), &ctx)?;
         let suite = adapter::discover(
             &options.config.tests.kind,
             &options.filters,
             options.partition.as_ref(),
+            &|t| costs.of(t),
             &options.tool_args,
             &env,
             &ctx.limits(None),

@@ -88,6 +88,11 @@ struct ListArgs {
     #[arg(long, value_name = "KIND:K/N", value_parser = Partition::parse)]
     partition: Option<Partition>,
 
+    /// Test durations from an earlier run's JUnit report, for
+    /// duration:K/N (as `test`).
+    #[arg(long, value_name = "PATH")]
+    durations_from: Option<PathBuf>,
+
     /// An argument for the test tool (as `test`). Repeatable.
     #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
     tool_arg: Vec<String>,
@@ -146,10 +151,16 @@ struct TestArgs {
     events: Option<PathBuf>,
 
     /// Run only this shard of the selected tests: hash:K/N (by a stable
-    /// hash of each test's name), slice:K/N (round-robin) or duration:K/N.
+    /// hash of each test's name), slice:K/N (round-robin) or duration:K/N
+    /// (balanced by remembered durations, or those of --durations-from).
     /// Under Bazel, TEST_TOTAL_SHARDS and TEST_SHARD_INDEX give hash.
     #[arg(long, value_name = "KIND:K/N", value_parser = Partition::parse)]
     partition: Option<Partition>,
+
+    /// Test durations from an earlier run's JUnit report (paraclone's
+    /// --junit), for --partition duration:K/N and the order of the tests.
+    #[arg(long, value_name = "PATH")]
+    durations_from: Option<PathBuf>,
 
     /// Do not drop the clones of the first N failed tests (`--keep-failed`
     /// keeps one, `--keep-failed=3` three):
@@ -365,6 +376,7 @@ fn list(args: ListArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         backend: args.db,
         filters: args.filters,
         partition: partition(args.partition)?,
+        durations_from: args.durations_from,
         tool_args: args.tool_arg,
     })?;
     reporter.report_list(&list, args.format == ListFormat::Json);
@@ -441,6 +453,7 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         partition,
         keep_failed: args.keep_failed.unwrap_or(0),
         retries: args.retries,
+        durations_from: args.durations_from,
     };
     let flaky_fails = args.flaky_fails;
     let stats = Runner::new(options).execute(|event| reporter.report(&event))?;

@@ -142,7 +142,7 @@ pub(crate) fn select(
         Partition::Duration { shard, total } => {
             let Some(cost) = costs else {
                 return Err(format!(
-                    "{partition}: duration partitions are not implemented yet in this build \
+                    "{partition}: a duration partition needs the tests' durations \
                      (use hash:{shard}/{total} or slice:{shard}/{total})"
                 ));
             };
@@ -272,7 +272,7 @@ mod tests {
     fn duration_needs_costs_and_balances_with_them() {
         let p = Partition::Duration { shard: 1, total: 2 };
         let err = select(ids(4), &p, None).unwrap_err();
-        assert!(err.contains("not implemented yet"), "{err}");
+        assert!(err.contains("needs the tests' durations"), "{err}");
         let cost = |t: &TestId| {
             let n: u64 = t.name.rsplit('t').next().unwrap().parse().unwrap();
             Duration::from_millis(n * 10 + 1)

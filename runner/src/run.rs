@@ -54,6 +54,9 @@ pub struct RunOptions {
     /// Run a failed test again, on fresh clones, up to this many times
     /// (`--retries`, overriding `tests.retries`).
     pub retries: Option<usize>,
+    /// Test durations from an earlier run's JUnit report
+    /// (`--durations-from`), for `--partition duration:K/N` and the order.
+    pub durations_from: Option<std::path::PathBuf>,
     /// Run only this shard of the selected tests (`--partition`).
     pub partition: Option<crate::partition::Partition>,
     /// Keep the clones of up to this many failed tests (`--keep-failed`).
@@ -265,6 +268,9 @@ async fn provision_and_run(
     // Tools that read their settings while listing (Django) get the
     // templates' connections, known before the templates exist.
     let dbs_env = dbs.template_env();
+    // What earlier runs measured decides shards (`duration:K/N`) and the
+    // order (longest first).
+    let costs = load_costs(&options.config, options.durations_from.as_deref(), ctx)?;
     // How many groups there are to run, once the tests are listed: no more
     // slots (and clones) than that.
     let (units_tx, units_rx) = tokio::sync::watch::channel(None::<usize>);
@@ -289,6 +295,7 @@ async fn provision_and_run(
             &options.config.tests.kind,
             &options.filters,
             options.partition.as_ref(),
+            &|t| costs.of(t),
             &options.tool_args,
             &env,
             &ctx.limits(None),
@@ -336,17 +343,6 @@ async fn provision_and_run(
     stats.phases.push((Phase::Discover, discover_time));
 
     let mut suite = suite;
-    // What earlier runs measured orders the groups (longest first).
-    let (durations, warning) = Durations::load(Durations::path(
-        &options.config.state_dir,
-        &history_name(&options.config.tests.kind),
-    ));
-    if let Some(message) = warning {
-        ctx.send(Event::Warning { message });
-    }
-    let all: Vec<&TestId> = suite.groups.iter().flat_map(|g| &g.tests).collect();
-    let costs = Costs::new(Some(durations), &all);
-    drop(all);
     schedule::arrange(&mut suite.groups, options.order, &costs);
     stats.shuffle_seed = match options.order {
         Order::Shuffle(seed) => Some(seed),
@@ -906,6 +902,42 @@ impl Observer for Recorder<'_> {
         }
         self.record(result);
     }
+}
+
+/// What each test is expected to cost: the remembered durations, and
+/// those of an earlier run's JUnit report if one is given.
+pub(crate) fn load_costs(
+    config: &Config,
+    junit: Option<&std::path::Path>,
+    ctx: &Context,
+) -> Result<Costs, RunError> {
+    let (durations, warning) = Durations::load(Durations::path(
+        &config.state_dir,
+        &history_name(&config.tests.kind),
+    ));
+    if let Some(message) = warning {
+        ctx.send(Event::Warning { message });
+    }
+    let given = match junit {
+        None => HashMap::new(),
+        Some(path) => {
+            let bad = |message: String| RunError::BadSetting {
+                config: "--durations-from".into(),
+                key: path.display().to_string(),
+                message,
+            };
+            let text =
+                std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+            // paraclone's own report names a test by its binary
+            // (classname) and name.
+            adapter::junit_times(&text)
+                .map_err(|e| bad(format!("not JUnit XML: {e}")))?
+                .into_iter()
+                .map(|(binary, name, time)| (TestId { binary, name }, time))
+                .collect()
+        }
+    };
+    Ok(Costs::new(Some(durations), given))
 }
 
 /// The name the suite's remembered durations go by: its adapter and where

@@ -13,7 +13,7 @@
 //! still has queued tests of a long group. `--reverse` and `--shuffle`
 //! keep their meaning and ignore costs.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use crate::adapter::Group;
@@ -25,29 +25,35 @@ use crate::run::Order;
 #[derive(Debug)]
 pub(crate) struct Costs {
     durations: Option<Durations>,
+    /// Durations from an earlier run's JUnit report (`--durations-from`),
+    /// which come before the remembered ones.
+    given: HashMap<TestId, Duration>,
     /// What a test never measured costs.
     unknown: Duration,
 }
 
 impl Costs {
-    /// Costs from remembered durations (none: every test costs the same).
-    pub(crate) fn new(durations: Option<Durations>, tests: &[&TestId]) -> Costs {
-        let known: Vec<Duration> = match &durations {
-            Some(d) => tests.iter().filter_map(|t| d.get(t)).collect(),
-            None => Vec::new(),
-        };
-        let unknown = if known.is_empty() {
-            Duration::from_secs(1)
+    /// Costs from remembered durations and those `given` (none: every test
+    /// costs the same); a test never measured costs their mean.
+    pub(crate) fn new(durations: Option<Durations>, given: HashMap<TestId, Duration>) -> Costs {
+        let unknown = if given.is_empty() {
+            durations.as_ref().and_then(Durations::mean)
         } else {
-            known.iter().sum::<Duration>() / known.len() as u32
-        };
-        Costs { durations, unknown }
+            Some(given.values().sum::<Duration>() / given.len() as u32)
+        }
+        .unwrap_or(Duration::from_secs(1));
+        Costs {
+            durations,
+            given,
+            unknown,
+        }
     }
 
     pub(crate) fn of(&self, test: &TestId) -> Duration {
-        self.durations
-            .as_ref()
-            .and_then(|d| d.get(test))
+        self.given
+            .get(test)
+            .copied()
+            .or_else(|| self.durations.as_ref().and_then(|d| d.get(test)))
             .unwrap_or(self.unknown)
     }
 
@@ -185,7 +191,7 @@ mod tests {
     }
 
     fn no_history() -> Costs {
-        Costs::new(None, &[])
+        Costs::new(None, HashMap::new())
     }
 
     fn remembered(durations: &[(&str, u64)]) -> Costs {
@@ -199,8 +205,7 @@ mod tests {
         )
         .unwrap();
         let (d, _) = Durations::load(path);
-        let tests: Vec<TestId> = durations.iter().map(|(n, _)| id(n)).collect();
-        Costs::new(Some(d), &tests.iter().collect::<Vec<_>>())
+        Costs::new(Some(d), HashMap::new())
     }
 
     #[test]

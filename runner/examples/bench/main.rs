@@ -6,7 +6,7 @@
 //!
 //! runs this (built in release with the chosen backends' features) with
 //! `--db sqlite,postgres,… [--quick] [--rounds N] [--sizes tiny|quick|full]
-//! [--out DIR] [--only clone,whole,overhead,memory,python]`. It measures, every
+//! [--out DIR] [--only clone,whole,overhead,memory,python,schedule]`. It measures, every
 //! comparison in the same invocation and in interleaved rounds:
 //!
 //! 1. clone throughput per backend on a generated template: paraclone
@@ -18,12 +18,17 @@
 //! 4. the runner's peak memory for 100 to 10,000 trivial tests ([`suites`]);
 //! 5. the Python examples run whole by paraclone against `manage.py test
 //!    --parallel 4` and `pytest -n 4`, interpreter starts counted
-//!    ([`python`]; left out of `--sizes tiny` unless `--only` names it).
+//!    ([`python`]; left out of `--sizes tiny` unless `--only` names it);
+//! 6. scheduling: a crate of one slow module and five fast ones, paraclone's
+//!    second run (durations remembered) against `cargo nextest run -j 2`,
+//!    both against the floor ([`schedule`]; like 5, left out of `--sizes
+//!    tiny` unless named).
 //!
 //! It prints a table on stdout (progress goes to stderr) and writes
 //! `results.json`, `section.md` (the Markdown that `cargo xtask bench`
-//! puts into BENCHMARKS.md, for sections 1–4) and `python.md` (section 5,
-//! which has markers of its own there) to the output directory; each
+//! puts into BENCHMARKS.md, for sections 1–4), `python.md` (section 5)
+//! and `schedule.md` (section 6), which have markers of their own there,
+//! to the output directory; each
 //! Markdown file only when its sections ran. Speed is reported,
 //! never asserted: the exit code is 1 only when something could not be
 //! measured, 2 for a bad argument, 130 after Ctrl-C (with every database
@@ -45,6 +50,7 @@ mod clones;
 mod machine;
 mod python;
 mod report;
+mod schedule;
 mod schema;
 mod stats;
 mod suites;
@@ -62,9 +68,13 @@ use crate::suites::Tools;
 
 const USAGE: &str = "usage: bench --db sqlite[,postgres,mysql] [--quick] [--rounds N] \
                      [--sizes tiny|quick|full] [--out DIR] [--root DIR] [--paraclone PATH] \
-                     [--only clone,whole,overhead,memory,python] [--command TEXT]";
+                     [--only clone,whole,overhead,memory,python,schedule] [--command TEXT]";
 
-const SECTIONS: [&str; 5] = ["clone", "whole", "overhead", "memory", "python"];
+const SECTIONS: [&str; 6] = ["clone", "whole", "overhead", "memory", "python", "schedule"];
+
+/// Sections of seconds-long sleeps or whole Python suites: left out of the
+/// smallest size (the smoke test's) unless `--only` names them.
+const LONG_SECTIONS: [&str; 2] = ["python", "schedule"];
 
 #[derive(Debug)]
 struct Args {
@@ -203,6 +213,12 @@ impl Plan {
             .unwrap_or(if self.mode == "quick" { 1 } else { 5 })
     }
 
+    /// Rounds of the scheduling case (one round is about 20 s of sleeps).
+    fn schedule_rounds(&self) -> usize {
+        self.rounds
+            .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
+    }
+
     fn memory_rounds(&self) -> usize {
         self.rounds
             .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
@@ -275,17 +291,19 @@ async fn run(args: Args) -> Result<u8> {
             .context("where the harness lives")?
             .join("paraclone"),
     };
-    // By default every section, but the Python suites (minutes of Python)
-    // not in the smallest size, the smoke test's.
+    // By default every section, but the long ones (minutes of Python,
+    // seconds of sleep) not in the smallest size, the smoke test's.
     let only: Vec<String> = args.only.clone().unwrap_or_else(|| {
         SECTIONS
             .iter()
-            .filter(|s| **s != "python" || plan.sizes != "tiny")
+            .filter(|s| !LONG_SECTIONS.contains(*s) || plan.sizes != "tiny")
             .map(|s| (*s).to_owned())
             .collect()
     });
     let want = |section: &str| only.iter().any(|s| s == section);
-    if (want("whole") || want("overhead") || want("memory") || want("python"))
+    if ["whole", "overhead", "memory", "python", "schedule"]
+        .iter()
+        .any(|s| want(s))
         && !paraclone.is_file()
     {
         bail!(
@@ -325,6 +343,7 @@ async fn run(args: Args) -> Result<u8> {
         overhead: None,
         memory: None,
         python: Vec::new(),
+        schedule: None,
         errors: Vec::new(),
     };
     eprintln!(
@@ -418,6 +437,13 @@ async fn run(args: Args) -> Result<u8> {
             }
         }
     }
+    if want("schedule") && !stop.is_cancelled() {
+        let (tools, rounds) = (tools.clone(), plan.schedule_rounds());
+        match tokio::task::spawn_blocking(move || schedule::measure(&tools, rounds)).await? {
+            Ok(r) => results.schedule = Some(r),
+            Err(e) => results.errors.push(format!("schedule: {e:#}")),
+        }
+    }
     if stop.is_cancelled() {
         eprintln!("bench: interrupted; no results written");
         return Ok(130);
@@ -443,6 +469,11 @@ async fn run(args: Args) -> Result<u8> {
             "python.md",
             want("python"),
             report::python_markdown(&results),
+        ),
+        (
+            "schedule.md",
+            want("schedule"),
+            report::schedule_markdown(&results),
         ),
     ] {
         let path = out.join(file);

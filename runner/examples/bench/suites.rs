@@ -103,7 +103,7 @@ fn humantime_secs(value: &str) -> Option<f64> {
 
 /// Runs `program` to completion with its output captured; fails with the
 /// output's tail unless it exits 0.
-fn run_checked(mut command: Command, what: &str) -> Result<(Duration, String)> {
+pub(crate) fn run_checked(mut command: Command, what: &str) -> Result<(Duration, String)> {
     command.stdin(Stdio::null());
     let started = Instant::now();
     let out = command.output().with_context(|| format!("start {what}"))?;
@@ -118,7 +118,12 @@ fn run_checked(mut command: Command, what: &str) -> Result<(Duration, String)> {
     Ok((took, text))
 }
 
-fn paraclone_test(tools: &Tools, config: &Path, args: &[&str], env: &[(&str, &Path)]) -> Command {
+pub(crate) fn paraclone_test(
+    tools: &Tools,
+    config: &Path,
+    args: &[&str],
+    env: &[(&str, &Path)],
+) -> Command {
     let mut command = Command::new(&tools.paraclone);
     command
         .arg("test")
@@ -220,7 +225,7 @@ pub(crate) struct Overhead {
 
 /// Writes `text` to `path` unless it already holds exactly that, so that a
 /// generated crate is not rebuilt for nothing.
-fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_if_changed(path: &Path, text: &str) -> Result<()> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(());
     }

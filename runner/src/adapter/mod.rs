@@ -17,6 +17,18 @@ pub(crate) use command::CommandSuite;
 pub(crate) use rust::RustSuite;
 pub(crate) use rust::{BuildProgress, describe_exit};
 
+/// `(classname, name, time)` of every test case of a JUnit report.
+pub(crate) fn junit_times(xml: &str) -> Result<Vec<(String, String, std::time::Duration)>, String> {
+    junit::parse(xml)
+        .map(|cases| {
+            cases
+                .into_iter()
+                .map(|c| (c.classname, c.name, c.time))
+                .collect()
+        })
+        .map_err(|e| e.to_string())
+}
+
 use crate::config::{Preset, RustGroup, TestsKind};
 use crate::error::RunError;
 use crate::events::{Outcome, TestId};
@@ -233,6 +245,7 @@ pub(crate) async fn discover(
     kind: &TestsKind,
     filters: &[String],
     partition: Option<&Partition>,
+    costs: &(dyn Fn(&TestId) -> std::time::Duration + Sync),
     tool_args: &[String],
     env: &[(String, String)],
     limits: &Limits,
@@ -277,7 +290,7 @@ pub(crate) async fn discover(
         }
     };
     // Filters and the partition first (select.rs), then the groups.
-    let selected = select::select(listings, filters, partition)?;
+    let selected = select::select(listings, filters, partition, costs)?;
     let (groups, _) = group(selected.listings, &grouping, &[]);
     Ok(Suite {
         kind,

@@ -27,6 +27,7 @@ pub(crate) fn select(
     listings: Vec<Listing>,
     filters: &[String],
     partition: Option<&Partition>,
+    costs: &(dyn Fn(&TestId) -> std::time::Duration + Sync),
 ) -> Result<Selected, RunError> {
     let matches = |id: &TestId| {
         let shown = id.to_string();
@@ -72,7 +73,7 @@ pub(crate) fn select(
         let index: std::collections::HashMap<TestId, usize> =
             runnable.iter().map(|(i, t)| (t.clone(), *i)).collect();
         let tests = runnable.into_iter().map(|(_, t)| t).collect();
-        let (kept, moved) = partition::select(tests, partition, None).map_err(bad)?;
+        let (kept, moved) = partition::select(tests, partition, Some(costs)).map_err(bad)?;
         other_shards += moved;
         runnable = kept.into_iter().map(|t| (index[&t], t)).collect();
         // Ignored tests by their hash whatever the kind: a slice of them
@@ -109,10 +110,13 @@ mod tests {
 
     #[test]
     fn filters_then_shards_ignored_tests_included() {
-        let all = select(listings(), &[], None).unwrap();
+        let all = select(listings(), &[], None, &|_| std::time::Duration::ZERO).unwrap();
         assert_eq!(all.ignored.len(), 4);
         assert_eq!(all.filtered_out, 0);
-        let filtered = select(listings(), &["bin1 m1::".to_owned()], None).unwrap();
+        let filtered = select(listings(), &["bin1 m1::".to_owned()], None, &|_| {
+            std::time::Duration::ZERO
+        })
+        .unwrap();
         assert_eq!(filtered.listings[0].tests.len(), 0);
         assert_eq!(filtered.listings[1].tests.len(), 8);
         assert_eq!(filtered.ignored.len(), 1);
@@ -122,7 +126,10 @@ mod tests {
         let mut ignored = 0;
         for shard in 1..=3 {
             let p = Partition::Hash { shard, total: 3 };
-            let s = select(listings(), &[], Some(&p)).unwrap();
+            let s = select(listings(), &[], Some(&p), &|_| {
+                std::time::Duration::from_secs(1)
+            })
+            .unwrap();
             let here: usize = s.listings.iter().map(|l| l.tests.len()).sum();
             assert_eq!(here + s.ignored.len() + s.other_shards, 64);
             runnable += here;

@@ -113,6 +113,19 @@ impl Reporter {
         Reporter::with_color(out, options, color)
     }
 
+    /// A reporter whose progress bar draws on `progress` (tests).
+    #[cfg(test)]
+    pub(crate) fn with_progress(out: Box<dyn Write + Send>, progress: Progress) -> Reporter {
+        let options = ReporterOptions {
+            progress: false,
+            show_output: false,
+            color: Color::Never,
+        };
+        let mut reporter = Reporter::with_color(out, options, false);
+        reporter.progress = Some(progress);
+        reporter
+    }
+
     fn with_color(out: Box<dyn Write + Send>, options: ReporterOptions, color: bool) -> Reporter {
         // The bar is on stderr: its colour follows that stream.
         let progress = options

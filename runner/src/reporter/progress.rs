@@ -256,6 +256,31 @@ mod tests {
     }
 
     #[test]
+    fn on_a_terminal_the_bar_shows_how_the_build_goes() {
+        let screen = Screen::new(100);
+        let progress = Progress::on(screen.clone(), false);
+        let mut reporter =
+            crate::reporter::Reporter::with_progress(Box::new(std::io::sink()), progress);
+        reporter.report(&crate::events::Event::PhaseStarted {
+            phase: crate::events::Phase::Template,
+            steps: 0,
+        });
+        reporter.report(&crate::events::Event::BuildProgress {
+            crates: 112,
+            compiling: Some("shop".to_owned()),
+            elapsed: std::time::Duration::from_secs(70),
+        });
+        reporter.progress.as_ref().unwrap().draw();
+        let lines = screen.lines();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("build: 112 crates built, compiling shop")),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
     fn a_ctrl_c_echoed_after_the_bar_leaves_no_stale_line() {
         for color in [false, true] {
             let screen = Screen::new(60);

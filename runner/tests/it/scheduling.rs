@@ -286,3 +286,154 @@ fn a_long_build_without_a_terminal_says_how_it_goes_at_least_every_ten_seconds()
         last = *stamp;
     }
 }
+
+#[test]
+fn duration_shards_after_one_run_carry_even_shares_of_the_remembered_time() {
+    // Uneven tests: 5 ms to 600 ms.
+    let sleeps: Vec<u64> = vec![
+        600, 450, 400, 300, 250, 200, 150, 120, 100, 80, 50, 30, 20, 10, 5,
+    ];
+    let ids: Vec<String> = (0..sleeps.len()).map(|i| format!("\"u::t{i}\"")).collect();
+    let cases: String = sleeps
+        .iter()
+        .enumerate()
+        .map(|(i, ms)| format!("  *::t{i}) sleep {} ;;\n", *ms as f64 / 1000.0))
+        .collect();
+    let project = Project::with_config(&format!(
+        r#"[run]
+parallel = 2
+
+[tests]
+kind = "command"
+tests = [{}]
+batch = 1
+run = """
+case {{tests}} in
+{cases}esac
+"""
+
+[databases.default]
+name = "uneven"
+migrations = "migrations"
+
+[backends.sqlite]
+dir = "dbs"
+"#,
+        ids.join(", ")
+    ));
+    std::fs::create_dir_all(project.dir.path().join("migrations")).expect("mkdir");
+    std::fs::write(
+        project.dir.path().join("migrations/0001.sql"),
+        "CREATE TABLE t (x INTEGER);\n",
+    )
+    .expect("migration");
+    project.run(&[]).assert_code(0);
+    let dir = project.dir.path().join("target/paraclone/durations");
+    let file = std::fs::read_dir(&dir)
+        .expect("a durations directory")
+        .next()
+        .expect("a durations file")
+        .expect("entry")
+        .path();
+    let remembered: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    let seconds = |id: &str| {
+        remembered["tests"][id]["seconds"]
+            .as_f64()
+            .expect("remembered")
+    };
+    let mut shares = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for k in 1..=3 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_paraclone"))
+            .args(["list", "--config"])
+            .arg(project.config())
+            .args([
+                "--format",
+                "json",
+                "--partition",
+                &format!("duration:{k}/3"),
+            ])
+            .output()
+            .expect("paraclone list runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let mut share = 0.0;
+        for group in doc["groups"].as_array().expect("groups") {
+            for test in group.as_array().expect("a group") {
+                let id = test["id"].as_str().expect("id").to_owned();
+                share += seconds(&id);
+                assert!(seen.insert(id), "a test in two shards");
+            }
+        }
+        shares.push(share);
+    }
+    assert_eq!(seen.len(), sleeps.len(), "the shards make the whole suite");
+    let (min, max) = (
+        shares.iter().copied().fold(f64::MAX, f64::min),
+        shares.iter().copied().fold(0.0, f64::max),
+    );
+    assert!(
+        max <= min * 1.2,
+        "shares of the remembered time: {shares:?}"
+    );
+}
+
+#[test]
+fn durations_from_an_earlier_junit_report_balance_the_shards_of_a_fresh_checkout() {
+    let report = tempfile::tempdir().expect("temp dir");
+    let junit = report.path().join("junit.xml");
+    // The shop example's tests, three of them long in the report.
+    let project = Project::example("");
+    let first = project.run(&[
+        "--parallel",
+        "2",
+        "customers::",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    first.assert_code(0);
+    let xml = std::fs::read_to_string(&junit).expect("the report");
+    assert!(xml.contains("<testcase"), "{xml}");
+    // A fresh checkout: nothing remembered, the report given.
+    let fresh = Project::example("");
+    let list = |k: u32, from: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_paraclone"))
+            .args(["list", "--config"])
+            .arg(fresh.config())
+            .args([
+                "--format",
+                "json",
+                "--partition",
+                &format!("duration:{k}/2"),
+                "customers::",
+            ])
+            .arg("--durations-from")
+            .arg(from)
+            .output()
+            .expect("paraclone list runs")
+    };
+    let mut total = 0;
+    for k in 1..=2 {
+        let out = list(k, &junit);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        total += doc["groups"].as_array().expect("groups").len();
+    }
+    assert_eq!(total, first.tests_with("PASS").len());
+    let out = list(1, &report.path().join("missing.xml"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--durations-from"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
