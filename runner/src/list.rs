@@ -68,16 +68,16 @@ pub fn list(options: ListOptions) -> Result<TestList, RunError> {
         let env = databases::listing_env(&options.config, options.backend.as_deref())?;
         let costs =
             crate::run::load_costs(&options.config, options.durations_from.as_deref(), &ctx)?;
-        let suite = adapter::discover(
-            &options.config.tests.kind,
-            &options.filters,
-            options.partition.as_ref(),
-            &|t| costs.of(t),
-            &options.tool_args,
-            &env,
-            &ctx.limits(None),
-            &|_| {},
-        )
+        let suite = adapter::discover(adapter::Discovery {
+            kind: &options.config.tests.kind,
+            filters: &options.filters,
+            partition: options.partition.as_ref(),
+            costs: &|t| costs.of(t),
+            tool_args: &options.tool_args,
+            env: &env,
+            limits: &ctx.limits(None),
+            progress: &|_| {},
+        })
         .await?;
         Ok(TestList {
             source: suite.source(),

@@ -291,16 +291,16 @@ async fn provision_and_run(
                 elapsed: started.elapsed(),
             });
         };
-        let suite = adapter::discover(
-            &options.config.tests.kind,
-            &options.filters,
-            options.partition.as_ref(),
-            &|t| costs.of(t),
-            &options.tool_args,
-            &env,
-            &ctx.limits(None),
-            &progress,
-        )
+        let suite = adapter::discover(adapter::Discovery {
+            kind: &options.config.tests.kind,
+            filters: &options.filters,
+            partition: options.partition.as_ref(),
+            costs: &|t| costs.of(t),
+            tool_args: &options.tool_args,
+            env: &env,
+            limits: &ctx.limits(None),
+            progress: &progress,
+        })
         .await;
         let duration = started.elapsed();
         ctx.send(Event::PhaseFinished {

@@ -236,21 +236,37 @@ impl Suite {
     }
 }
 
-/// Builds and lists the suite of `kind`, keeping the tests whose
-/// `binary name` contains one of `filters` (all if there are none), and of
-/// those the ones in `partition`'s shard. `env` is given to list commands
-/// (the templates' connections, for tools that read settings while
-/// listing).
-pub(crate) async fn discover(
-    kind: &TestsKind,
-    filters: &[String],
-    partition: Option<&Partition>,
-    costs: &(dyn Fn(&TestId) -> std::time::Duration + Sync),
-    tool_args: &[String],
-    env: &[(String, String)],
-    limits: &Limits,
-    progress: &(dyn Fn(&BuildProgress) + Sync),
-) -> Result<Suite, RunError> {
+/// What to discover and how.
+pub(crate) struct Discovery<'a> {
+    pub(crate) kind: &'a TestsKind,
+    /// Tests whose `binary name` contains one of these (all if none).
+    pub(crate) filters: &'a [String],
+    /// Of those, the ones in this shard.
+    pub(crate) partition: Option<&'a Partition>,
+    /// What a test is expected to cost (for `duration` partitions).
+    pub(crate) costs: &'a (dyn Fn(&TestId) -> std::time::Duration + Sync),
+    /// `--tool-arg`s.
+    pub(crate) tool_args: &'a [String],
+    /// Given to list commands (the templates' connections, for tools that
+    /// read settings while listing).
+    pub(crate) env: &'a [(String, String)],
+    pub(crate) limits: &'a Limits,
+    /// Hears how a build goes.
+    pub(crate) progress: &'a (dyn Fn(&BuildProgress) + Sync),
+}
+
+/// Builds and lists the suite, keeping the tests `how` selects.
+pub(crate) async fn discover(how: Discovery<'_>) -> Result<Suite, RunError> {
+    let Discovery {
+        kind,
+        filters,
+        partition,
+        costs,
+        tool_args,
+        env,
+        limits,
+        progress,
+    } = how;
     let (kind, listings, grouping) = match kind {
         TestsKind::Rust {
             packages,
