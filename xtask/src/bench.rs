@@ -2,9 +2,10 @@
 //! harness (`runner/examples/bench`) with the chosen backends, runs the
 //! harness, and puts its Markdown into BENCHMARKS.md between the markers:
 //! sections 1–4 (`section.md`) between `bench:begin`/`bench:end`, the
-//! Python suites (`python.md`) between `bench:python:begin`/`…:end`. Only
-//! what the harness ran is replaced (`--only python` keeps 1–4's numbers,
-//! and the other way round).
+//! Python suites (`python.md`) between `bench:python:begin`/`…:end`, the
+//! scheduling case (`schedule.md`) between `bench:schedule:begin`/`…:end`.
+//! Only what the harness ran is replaced (`--only python` or `--only
+//! schedule` keeps the other sections' numbers, and the other way round).
 //!
 //! The measuring lives in the harness, which may use the runner's backend
 //! crates; xtask itself stays a small program over `cargo` (anyhow only).
@@ -22,9 +23,12 @@ pub(crate) const END: &str = "<!-- bench:end -->";
 /// The same for the Python suites (section 5 of the harness).
 pub(crate) const PYTHON_BEGIN: &str = "<!-- bench:python:begin -->";
 pub(crate) const PYTHON_END: &str = "<!-- bench:python:end -->";
+/// The same for the scheduling case against cargo-nextest (section 6).
+pub(crate) const SCHEDULE_BEGIN: &str = "<!-- bench:schedule:begin -->";
+pub(crate) const SCHEDULE_END: &str = "<!-- bench:schedule:end -->";
 
 /// `cargo xtask bench [--db sqlite|postgres|mysql|all|LIST] [--quick] [--rounds N] [--sizes tiny|quick|full]
-/// [--out DIR] [--markdown PATH] [--only clone,whole,overhead,memory,python] [--debug]`.
+/// [--out DIR] [--markdown PATH] [--only clone,whole,overhead,memory,python,schedule] [--debug]`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let mut backends = vec![Backend::Sqlite];
@@ -156,6 +160,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     for (file, begin, end) in [
         ("section.md", BEGIN, END),
         ("python.md", PYTHON_BEGIN, PYTHON_END),
+        ("schedule.md", SCHEDULE_BEGIN, SCHEDULE_END),
     ] {
         let path = out.join(file);
         match std::fs::read_to_string(&path) {
@@ -169,7 +174,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     }
     if spliced == 0 {
         bail!(
-            "the harness wrote neither section.md nor python.md in {}",
+            "the harness wrote none of section.md, python.md, schedule.md in {}",
             out.display()
         );
     }
@@ -264,6 +269,18 @@ mod tests {
             ),
             format!("{BEGIN}\nx\n{END}\n\n{PYTHON_BEGIN}\np\n{PYTHON_END}\n")
         );
+    }
+
+    #[test]
+    fn splice_of_the_schedule_section_keeps_the_others() {
+        let old = format!(
+            "{BEGIN}\nclones\n{END}\n\n{PYTHON_BEGIN}\npython\n{PYTHON_END}\n\n\
+             {SCHEDULE_BEGIN}\nold schedule\n{SCHEDULE_END}\n\nnotes\n"
+        );
+        let new = splice_text(&old, "new schedule", SCHEDULE_BEGIN, SCHEDULE_END);
+        assert_eq!(new, old.replace("old schedule", "new schedule"));
+        let new = splice_text(&new, "new python", PYTHON_BEGIN, PYTHON_END);
+        assert!(new.contains("clones") && new.contains("new schedule") && new.contains("notes"));
     }
 
     #[test]
