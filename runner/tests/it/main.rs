@@ -23,7 +23,6 @@ mod retries;
 mod scheduling;
 mod signals;
 mod slots;
-mod workers;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,11 @@
 //! `target/python` (`cargo xtask test` makes it first). Without it they
 //! fail, saying so: they are never skipped.
 
+// The long-lived workers' tests need the Python environment too: they are
+// `python::workers::…`, so that what skips one skips both.
+#[path = "workers.rs"]
+mod workers;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
