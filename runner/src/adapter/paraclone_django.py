@@ -183,11 +183,12 @@ class ParacloneRunner(DiscoverRunner):
             self._capture = paraclone_worker.Capture()
             self._pristine = None
             self._emptied = False
+            self._flushed = False
             paraclone_worker.serve(self._run_group)
             # The next worker on these databases (after a recycling) finds
             # them as the template was.
             if self._emptied:
-                _restore(self._pristine)
+                _restore(self._pristine, flushed=self._flushed)
         finally:
             self.teardown_test_environment()
         return 0
@@ -208,7 +209,7 @@ class ParacloneRunner(DiscoverRunner):
         # rows are put back when the next group comes, not when the worker
         # ends: the clone goes with the run).
         if self._emptied:
-            _restore(self._pristine)
+            _restore(self._pristine, flushed=self._flushed)
             self._emptied = False
         result = _WorkerResult(channel, self._capture)
         try:
@@ -217,6 +218,19 @@ class ParacloneRunner(DiscoverRunner):
             result.flush()
             if any(flushing):
                 self._emptied = True
+                # Each TransactionTestCase test ends with a flush of every
+                # table, so after a group of them only the rows need
+                # putting back, unless one flushed some apps only
+                # (available_apps) or did not end on one.
+                last = loaded[-1] if loaded else None
+                self._flushed = (
+                    all(flushing)
+                    and last is not None
+                    and getattr(type(last), "available_apps", None) is None
+                    and not result.shouldStop
+                    and not result.errors
+                    and not result.skipped
+                )
         # What the loader did not give, or a class or module set-up
         # that failed kept from running, is reported as such.
         for test_id in tests:
@@ -246,11 +260,12 @@ def _snapshot():
     return contents
 
 
-def _restore(contents):
+def _restore(contents, flushed=False):
     """Puts back the template's rows after a TransactionTestCase class
-    emptied the tables. The sequences then continue after the restored
-    rows: restoring rows with their ids into tables whose sequences a flush
-    reset would make the next insert collide with them."""
+    emptied the tables (``flushed``: the last test's own flush emptied all
+    of them already). The sequences then continue after the restored rows:
+    restoring rows with their ids into tables whose sequences a flush reset
+    would make the next insert collide with them."""
     from django.apps import apps
     from django.core.management import call_command
     from django.core.management.color import no_style
@@ -258,14 +273,15 @@ def _restore(contents):
 
     for alias, data in contents.items():
         connection = connections[alias]
-        call_command(
-            "flush",
-            verbosity=0,
-            interactive=False,
-            database=alias,
-            reset_sequences=False,
-            inhibit_post_migrate=True,
-        )
+        if not flushed:
+            call_command(
+                "flush",
+                verbosity=0,
+                interactive=False,
+                database=alias,
+                reset_sequences=False,
+                inhibit_post_migrate=True,
+            )
         connection.creation.deserialize_db_from_string(data)
         models = [m for m in apps.get_models(include_auto_created=True) if router.allow_migrate_model(alias, m)]
         statements = connection.ops.sequence_reset_sql(no_style(), models)
