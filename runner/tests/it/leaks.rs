@@ -23,8 +23,9 @@ fn alive(marker: &str) -> bool {
 #[test]
 fn a_setsid_grandchild_is_reported_as_a_leak_killed_and_does_not_stretch_the_test() {
     let marker = marker();
-    let project = Project::with_config(&format!(
-        r#"[run]
+    let project = Project::with_suite(
+        &format!(
+            r#"[run]
 parallel = 1
 
 [tests]
@@ -41,20 +42,10 @@ sleep 0.3
 echo ran {{tests}}
 """
 
-[databases.default]
-name = "leaks"
-migrations = "migrations"
-
-[backends.sqlite]
-dir = "dbs"
 "#
-    ));
-    std::fs::create_dir_all(project.dir.path().join("migrations")).expect("mkdir");
-    std::fs::write(
-        project.dir.path().join("migrations/0001.sql"),
-        "CREATE TABLE t (x INTEGER);\n",
-    )
-    .expect("migration");
+        ),
+        "leaks",
+    );
     let started = Instant::now();
     let run = project.run(&[]);
     let took = started.elapsed();

@@ -62,6 +62,19 @@ dir = "dbs"
         Project::with_config(&config)
     }
 
+    /// A project whose config is `head` (`[run]`, `[tests]`) and one SQLite
+    /// database named `name`, made by a one-table migration.
+    pub(crate) fn with_suite(head: &str, name: &str) -> Project {
+        let project = Project::with_config(&format!(
+            "{head}\n[databases.default]\nname = \"{name}\"\nmigrations = \"migrations\"\n\n[backends.sqlite]\ndir = \"dbs\"\n"
+        ));
+        let migrations = project.dir.path().join("migrations");
+        std::fs::create_dir_all(&migrations).expect("mkdir");
+        std::fs::write(migrations.join("0001.sql"), "CREATE TABLE t (x INTEGER);\n")
+            .expect("migration");
+        project
+    }
+
     pub(crate) fn with_config(config: &str) -> Project {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("paraclone.toml"), config).expect("write config");

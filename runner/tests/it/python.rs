@@ -50,10 +50,15 @@ fn example(name: &str, extra: &str) -> Project {
             "migrations = \"migrations/{backend}\"",
             &format!("migrations = \"{}/migrations/{{backend}}\"", dir.display()),
         );
-    let config = config.replace(
-        "setup = \"python3 manage.py",
-        &format!("setup = \"cd '{}' && python3 manage.py", dir.display()),
-    );
+    let config = config
+        .replace(
+            "setup = \"python3 manage.py",
+            &format!("setup = \"cd '{}' && python3 manage.py", dir.display()),
+        )
+        .replace(
+            "setup = \"{python} manage.py",
+            &format!("setup = \"cd '{}' && {{python}} manage.py", dir.display()),
+        );
     Project::with_config(&format!("{config}{extra}"))
 }
 

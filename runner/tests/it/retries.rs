@@ -6,8 +6,9 @@ use crate::{Project, Run};
 /// A command suite (a process per test) whose `flaky` test fails on its
 /// first run only and notes each run's `DATABASE_URL`.
 fn flaky_project(extra: &str) -> Project {
-    let project = Project::with_config(&format!(
-        r#"[run]
+    let project = Project::with_suite(
+        &format!(
+            r#"[run]
 parallel = 1
 
 [tests]
@@ -23,20 +24,10 @@ case {{tests}} in
 esac
 """
 
-[databases.default]
-name = "flaky"
-migrations = "migrations"
-
-[backends.sqlite]
-dir = "dbs"
 "#
-    ));
-    std::fs::create_dir_all(project.dir.path().join("migrations")).expect("mkdir");
-    std::fs::write(
-        project.dir.path().join("migrations/0001.sql"),
-        "CREATE TABLE t (x INTEGER);\n",
-    )
-    .expect("migration");
+        ),
+        "flaky",
+    );
     project
 }
 

@@ -48,8 +48,9 @@ fn generated_crate(
 }
 
 fn project_for(crate_dir: &Path, tests_extra: &str) -> Project {
-    let project = Project::with_config(&format!(
-        r#"[run]
+    let project = Project::with_suite(
+        &format!(
+            r#"[run]
 parallel = 2
 
 [tests]
@@ -57,21 +58,11 @@ kind = "rust"
 workspace = "{}"
 {tests_extra}
 
-[databases.default]
-name = "gen"
-migrations = "migrations"
-
-[backends.sqlite]
-dir = "dbs"
 "#,
-        crate_dir.display()
-    ));
-    std::fs::create_dir_all(project.dir.path().join("migrations")).expect("mkdir");
-    std::fs::write(
-        project.dir.path().join("migrations/0001.sql"),
-        "CREATE TABLE t (x INTEGER);\n",
-    )
-    .expect("migration");
+            crate_dir.display()
+        ),
+        "gen",
+    );
     project
 }
 
@@ -299,8 +290,9 @@ fn duration_shards_after_one_run_carry_even_shares_of_the_remembered_time() {
         .enumerate()
         .map(|(i, ms)| format!("  *::t{i}) sleep {} ;;\n", *ms as f64 / 1000.0))
         .collect();
-    let project = Project::with_config(&format!(
-        r#"[run]
+    let project = Project::with_suite(
+        &format!(
+            r#"[run]
 parallel = 2
 
 [tests]
@@ -312,21 +304,11 @@ case {{tests}} in
 {cases}esac
 """
 
-[databases.default]
-name = "uneven"
-migrations = "migrations"
-
-[backends.sqlite]
-dir = "dbs"
 "#,
-        ids.join(", ")
-    ));
-    std::fs::create_dir_all(project.dir.path().join("migrations")).expect("mkdir");
-    std::fs::write(
-        project.dir.path().join("migrations/0001.sql"),
-        "CREATE TABLE t (x INTEGER);\n",
-    )
-    .expect("migration");
+            ids.join(", ")
+        ),
+        "uneven",
+    );
     project.run(&[]).assert_code(0);
     let dir = project.dir.path().join("target/paraclone/durations");
     let file = std::fs::read_dir(&dir)

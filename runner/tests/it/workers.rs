@@ -51,35 +51,10 @@ fn starts(log: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The Python examples' configs, pointed at this project's directories.
-fn example(name: &str) -> Project {
-    let dir = workspace_root().join("examples").join(name);
-    let config = std::fs::read_to_string(dir.join("paraclone.toml")).expect("example config");
-    let config = config
-        .replace("state_dir = \"../../target/paraclone\"\n", "")
-        .replace("dir = \"../../target/paraclone/sqlite\"", "dir = \"dbs\"")
-        .replace(
-            "[tests]\n",
-            &format!("[tests]\ncwd = \"{}\"\n", dir.display()),
-        )
-        .replace(
-            "migrations = \"migrations/{backend}\"",
-            &format!("migrations = \"{}/migrations/{{backend}}\"", dir.display()),
-        )
-        .replace(
-            "setup = \"python3 manage.py",
-            &format!("setup = \"cd '{}' && python3 manage.py", dir.display()),
-        )
-        .replace(
-            "setup = \"{python} manage.py",
-            &format!("setup = \"cd '{}' && {{python}} manage.py", dir.display()),
-        );
-    Project::with_config(&config)
-}
-
-#[test]
-fn django_starts_one_interpreter_per_slot_plus_list_and_setup() {
-    let project = example("django_library");
+/// Runs a Python example with `--parallel 4` and a `python3` on PATH that
+/// logs its starts; returns the run and the starts' arguments.
+fn run_counting_starts(name: &str) -> (Run, Vec<String>) {
+    let project = super::example(name, "");
     let log = project.dir.path().join("starts.log");
     let path = counting_path(&project.dir.path().join("shim"), &log);
     let run = Run::from(
@@ -90,7 +65,12 @@ fn django_starts_one_interpreter_per_slot_plus_list_and_setup() {
             .expect("paraclone runs"),
     );
     run.assert_code(0);
-    let starts = starts(&log);
+    (run, starts(&log))
+}
+
+#[test]
+fn django_starts_one_interpreter_per_slot_plus_list_and_setup() {
+    let (run, starts) = run_counting_starts("django_library");
     let migrate = starts.iter().filter(|s| s.contains("migrate")).count();
     let tests = starts.iter().filter(|s| s.contains(" test ")).count();
     assert_eq!(migrate, 1, "{starts:#?}");
@@ -102,18 +82,7 @@ fn django_starts_one_interpreter_per_slot_plus_list_and_setup() {
 
 #[test]
 fn pytest_starts_one_interpreter_per_slot_plus_the_listing() {
-    let project = example("pytest_inventory");
-    let log = project.dir.path().join("starts.log");
-    let path = counting_path(&project.dir.path().join("shim"), &log);
-    let run = Run::from(
-        project
-            .command(&["--parallel", "4"])
-            .env("PATH", &path)
-            .output()
-            .expect("paraclone runs"),
-    );
-    run.assert_code(0);
-    let starts = starts(&log);
+    let (_, starts) = run_counting_starts("pytest_inventory");
     let listing = starts
         .iter()
         .filter(|s| s.contains("--collect-only"))
@@ -392,7 +361,7 @@ fn a_worker_that_cannot_start_stops_the_run_with_its_output() {
 #[cfg(feature = "postgres")]
 #[test]
 fn on_postgres_a_transaction_test_case_class_then_inserts_into_seeded_tables_work_in_both_orders() {
-    let project = example("django_library");
+    let project = super::example("django_library", "");
     let config = std::fs::read_to_string(project.config()).expect("config");
     // The SQLite file path has no meaning on a server.
     let config: String = config
