@@ -762,7 +762,7 @@ pub(crate) fn markdown(r: &Results) -> String {
         let _ = writeln!(
             md,
             "The release `paraclone` on the example suite; wall time as measured around the \
-             process, phases from its summary (medians; build overlaps template and clone)."
+             process, phases from its summary (medians; build overlaps template; clones wait for the build)."
         );
     }
     for w in &r.whole_run {

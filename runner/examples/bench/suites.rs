@@ -53,7 +53,7 @@ pub(crate) struct RunPoint {
     /// Wall time of the `paraclone` process, as the harness measured it.
     pub(crate) wall_seconds: Stats,
     /// Time per phase from the summary's `Phases` line (template, clone,
-    /// build, run, teardown; build overlaps template and clone).
+    /// build, run, teardown; build overlaps template; clones wait for the build).
     pub(crate) phases: BTreeMap<String, Stats>,
     /// Serial wall time over this one (median over median).
     pub(crate) speedup: f64,

@@ -678,7 +678,7 @@ impl Reporter {
             .collect();
         let _ = writeln!(
             text,
-            "{} {} (build overlaps template and clone)",
+            "{} {} (build overlaps template; clones wait for the build)",
             self.label("Phases", Style::Good),
             phases.join(" | ")
         );
@@ -958,7 +958,7 @@ line 2
             [
                 "     Summary 2 tests run: 1 passed, 1 failed, 0 ignored, 0 filtered out [2.000s]",
                 "   Databases 2 clones made for 2 workers; 3 databases dropped",
-                "      Phases template 0.010s | run 1.000s (build overlaps template and clone)",
+                "      Phases template 0.010s | run 1.000s (build overlaps template; clones wait for the build)",
                 "     Slowest 0.120s shop::it a::passes",
                 "      Failed shop::it a::fails (exit code 101)",
             ]

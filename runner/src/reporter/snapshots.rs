@@ -89,7 +89,7 @@ fn plain_output_has_no_escape_codes() {
 {RULE}
      Summary 2 tests run: 1 passed, 1 failed, 1 ignored, 0 filtered out [2.000s]
    Databases 2 clones made for 2 workers; 3 databases dropped
-      Phases template 0.010s | build 0.020s | run 1.000s (build overlaps template and clone)
+      Phases template 0.010s | build 0.020s | run 1.000s (build overlaps template; clones wait for the build)
       Failed shop::it a::fails (exit code 101)
 "
     );
@@ -110,7 +110,7 @@ fn coloured_output_colours_outcomes_labels_and_counts() {
 {RULE}
 {} 2 tests run: {}, {}, 1 ignored, 0 filtered out [2.000s]
 {} 2 clones made for 2 workers; 3 databases dropped
-{} template 0.010s | build 0.020s | run 1.000s (build overlaps template and clone)
+{} template 0.010s | build 0.020s | run 1.000s (build overlaps template; clones wait for the build)
 {} shop::it a::fails (exit code 101)
 ",
         green("        PASS"),
@@ -175,7 +175,7 @@ fn a_run_interrupted_in_the_build_counts_its_clones_and_claims_no_missing_test()
         [
             "     Summary 0 tests run: 0 passed, 0 failed, 0 ignored, 0 filtered out [1.000s]",
             "   Databases 4 clones made for 4 workers; 5 databases dropped",
-            "      Phases teardown 0.018s (build overlaps template and clone)",
+            "      Phases teardown 0.018s (build overlaps template; clones wait for the build)",
             "   Cancelled by a signal (Ctrl-C or SIGTERM), before the tests were built and listed",
         ]
     );
