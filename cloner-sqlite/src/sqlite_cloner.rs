@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use cloner::naming::{Role, parse_name};
+use cloner::naming;
 use cloner::{Cloner, ClonerError, Connection, Migration};
 
 use crate::files::{self, MAX_NAME_LEN};
@@ -196,7 +196,7 @@ impl Cloner for SqliteCloner {
     /// database but a template also gets `PARACLONE_SQLITE_IN_MEMORY=1`.
     fn connection(&self, name: &str) -> Connection {
         let path = self.path(name);
-        let is_template = parse_name(name).is_some_and(|parsed| parsed.role == Role::Template);
+        let is_template = naming::is_template(name);
         let extra_env = if self.options.in_memory_workers && !is_template {
             vec![(IN_MEMORY_ENV.to_owned(), "1".to_owned())]
         } else {

@@ -9,6 +9,12 @@
 //! - `<role>` is `tpl` for the template, `w<N>` for worker N's clone and
 //!   `w<N>r<K>` for the K-th replacement clone of worker N.
 //!
+//! A template kept for reuse between runs (`--reuse`) belongs to no run: it
+//! is named `<base>_pct<fingerprint>` ([`kept_template_name`]), 12 hex
+//! digits of its fingerprint. Such a name never parses as a run's
+//! ([`parse_name`] is `None` for it: its last part is no role), so a sweep
+//! of dead runs' names never takes it for one of theirs.
+//!
 //! When the whole name would exceed a backend's limit, the base is cut (at a
 //! character boundary) and a 6-character hash of the full base appended, so
 //! long bases that share a prefix still get different names. Names are
@@ -184,6 +190,53 @@ pub fn parse_name(name: &str) -> Option<ParsedName> {
     })
 }
 
+/// How many hex digits of a fingerprint a kept template's name carries.
+pub const FINGERPRINT_PREFIX_LEN: usize = 12;
+
+/// The name of the template kept for reuse for an alias whose base name is
+/// `base` and whose fingerprint (hex) is `fingerprint`, at most `max_len`
+/// bytes long: `<base>_pct<first 12 hex digits>`, the base cut and hashed
+/// as [`database_name`] does when it is too long.
+///
+/// # Panics
+///
+/// If `fingerprint` has fewer than 12 characters, or `max_len` is under 30.
+pub fn kept_template_name(base: &str, fingerprint: &str, max_len: usize) -> String {
+    assert!(
+        max_len >= 30,
+        "a database name limit of {max_len} bytes is too small"
+    );
+    let suffix = format!("_pct{}", &fingerprint[..FINGERPRINT_PREFIX_LEN]);
+    if base.len() + suffix.len() <= max_len {
+        return format!("{base}{suffix}");
+    }
+    let hash = short_hash(base);
+    let room = max_len.saturating_sub(suffix.len() + hash.len() + 1);
+    let mut cut = room.min(base.len());
+    while !base.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}{suffix}", &base[..cut])
+}
+
+/// Recognises a name made by [`kept_template_name`]: the base (as it
+/// appears in the name) and the fingerprint prefix; `None` for any other
+/// name, a run's included.
+pub fn parse_kept_template(name: &str) -> Option<(&str, &str)> {
+    let (base, prefix) = name.rsplit_once("_pct")?;
+    (prefix.len() == FINGERPRINT_PREFIX_LEN
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some((base, prefix))
+}
+
+/// Whether `name` is a template: a run's (`…_tpl`) or one kept for reuse.
+pub fn is_template(name: &str) -> bool {
+    parse_name(name).is_some_and(|p| p.role == Role::Template)
+        || parse_kept_template(name).is_some()
+}
+
 fn short_hash(s: &str) -> String {
     let digest = Sha256::digest(s.as_bytes());
     digest.iter().take(3).map(|b| format!("{b:02x}")).collect()
@@ -272,6 +325,24 @@ mod tests {
             assert!(name.len() <= max, "{name} exceeds {max}");
             assert_eq!(parse_name(&name).unwrap().run, run());
         }
+    }
+
+    #[test]
+    fn kept_templates_are_never_taken_for_a_runs_databases() {
+        let fp = "3f9a0123456789abcdef";
+        let name = kept_template_name("shop", fp, 63);
+        assert_eq!(name, "shop_pct3f9a01234567");
+        assert_eq!(parse_name(&name), None);
+        assert_eq!(parse_kept_template(&name), Some(("shop", "3f9a01234567")));
+        assert!(is_template(&name));
+        for role in [Role::Template, Role::Worker(1), Role::Replacement(2, 1)] {
+            let run_name = database_name("shop_pct3f9a01234567", &run(), role, 63);
+            assert_eq!(parse_kept_template(&run_name), None, "{run_name}");
+        }
+        let long = kept_template_name(&"b".repeat(80), fp, 63);
+        assert!(long.len() <= 63, "{long}");
+        assert!(parse_kept_template(&long).is_some());
+        assert!(!is_template("shop_pcabc123xyz0_w1"));
     }
 
     #[test]

@@ -266,6 +266,31 @@ pub enum Event {
         name: String,
         /// How long building it took.
         duration: Duration,
+        /// With reuse on (`--reuse`), why it was built: `new`, or
+        /// `rebuilt: <what changed>`; it is kept for later runs.
+        reuse: Option<String>,
+    },
+    /// A template kept by an earlier run was reused (`--reuse`): its
+    /// fingerprint matched.
+    TemplateReused {
+        /// Its alias.
+        alias: String,
+        /// Its database name.
+        name: String,
+        /// The fingerprint's first 12 hex digits.
+        fingerprint: String,
+        /// How long ago it was built.
+        age: Duration,
+        /// How long finding it took.
+        duration: Duration,
+    },
+    /// A kept template whose fingerprint no longer matches, and that no
+    /// run used, was dropped.
+    StaleTemplateDropped {
+        /// Its alias.
+        alias: String,
+        /// Its database name.
+        name: String,
     },
     /// One clone is ready.
     CloneReady {

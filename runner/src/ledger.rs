@@ -69,6 +69,10 @@ pub(crate) enum Line {
         /// The failed test it was kept for (`binary name`).
         test: String,
     },
+    /// The template is kept for reuse by later runs (`--reuse`), its
+    /// record written: no sweep drops it, only `paraclone clean
+    /// --templates` (or a later run, once it is stale and unused).
+    KeptTemplate { name: String },
 }
 
 /// How far the create of a listed database got.
@@ -165,6 +169,14 @@ impl Ledger {
         })
     }
 
+    /// Records that the template `name` is kept for reuse: only `paraclone
+    /// clean --templates` (or a run that finds it stale) drops it.
+    pub(crate) fn kept_template(&self, name: &str) -> std::io::Result<()> {
+        self.append(&Line::KeptTemplate {
+            name: name.to_owned(),
+        })
+    }
+
     /// Records that `name` is kept for the failed test `test`: only
     /// `paraclone clean` drops it.
     pub(crate) fn kept(&self, name: &str, test: &str) -> std::io::Result<()> {
@@ -209,6 +221,9 @@ pub(crate) struct Pending {
     /// Kept on purpose for a failed test (`--keep-failed`), with the test:
     /// only `clean` drops it.
     pub(crate) kept: Option<String>,
+    /// A template kept for reuse (`--reuse`): only `clean --templates`
+    /// drops it.
+    pub(crate) reusable: bool,
 }
 
 /// Who wrote a ledger, from its header line.
@@ -307,6 +322,7 @@ fn read(path: &Path, mut file: &File) -> std::io::Result<Record> {
                 name,
                 made: Made::Unknown,
                 kept: None,
+                reusable: false,
             }),
             Line::Created { name } => set_made(&mut record.pending, &name, Made::Created),
             Line::Failed { name } => set_made(&mut record.pending, &name, Made::Failed),
@@ -314,6 +330,11 @@ fn read(path: &Path, mut file: &File) -> std::io::Result<Record> {
             Line::Kept { name, test } => {
                 if let Some(p) = record.pending.iter_mut().rev().find(|p| p.name == name) {
                     p.kept = Some(test);
+                }
+            }
+            Line::KeptTemplate { name } => {
+                if let Some(p) = record.pending.iter_mut().rev().find(|p| p.name == name) {
+                    p.reusable = true;
                 }
             }
         }

@@ -36,6 +36,7 @@ mod os;
 mod os;
 mod partition;
 mod reporter;
+mod reuse;
 mod run;
 mod schedule;
 mod spawn;

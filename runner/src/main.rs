@@ -66,6 +66,12 @@ struct CleanArgs {
     /// prints what it listed. Repeatable.
     #[arg(long, value_name = "RUN", conflicts_with = "older_than")]
     forget: Vec<String>,
+
+    /// Also drop the templates kept for reuse (`--reuse`) that no running
+    /// paraclone uses, and their records; with --older-than, those built
+    /// longer ago than that.
+    #[arg(long, conflicts_with = "forget")]
+    templates: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -167,6 +173,13 @@ struct TestArgs {
     /// the summary prints their URLs; `paraclone clean` drops them.
     #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "1", conflicts_with = "share_database")]
     keep_failed: Option<usize>,
+
+    /// Keep the templates after the run and reuse them in the next while
+    /// their fingerprint (migrations, setup and its inputs, backend,
+    /// server version and settings, paraclone's version) matches
+    /// (`[run] reuse`; PARACLONE_REUSE=1).
+    #[arg(long, env = "PARACLONE_REUSE", conflicts_with = "share_database")]
+    reuse: bool,
 
     /// Run a failed test again, on fresh clones, up to N times (overrides
     /// `tests.retries`); one that passes then is FLAKY.
@@ -390,6 +403,7 @@ fn clean(args: CleanArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         dry_run: args.dry_run,
         older_than: args.older_than,
         forget: args.forget,
+        templates: args.templates,
     })?;
     reporter.report_clean(&runs, args.dry_run);
     let failed = runs.iter().any(|r| !r.not_dropped.is_empty());
@@ -454,6 +468,7 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         keep_failed: args.keep_failed.unwrap_or(0),
         retries: args.retries,
         durations_from: args.durations_from,
+        reuse: args.reuse,
     };
     let flaky_fails = args.flaky_fails;
     let stats = Runner::new(options).execute(|event| reporter.report(&event))?;

@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub partition: Option<crate::partition::Partition>,
     /// Keep the clones of up to this many failed tests (`--keep-failed`).
     pub keep_failed: usize,
+    /// Keep templates and reuse them by fingerprint (`--reuse`; the config's
+    /// `[run] reuse` turns it on too).
+    pub reuse: bool,
 }
 
 /// The order groups (and the tests in each) are run in.
@@ -191,6 +194,19 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
     };
     if !swept.is_empty() {
         ctx.send(Event::Swept { runs: swept });
+    }
+    if options.reuse || options.config.reuse {
+        if options.share_database {
+            // Workers writing to a kept template would hand their rows to
+            // every later run.
+            ctx.send(Event::Warning {
+                message: "[run] reuse is off for this run: --share-database lets the tests \
+                          write to the template"
+                    .to_owned(),
+            });
+        } else {
+            dbs.enable_reuse(&options.config);
+        }
     }
     let mut stats = RunStats {
         workers,
@@ -975,6 +991,9 @@ pub struct CleanOptions {
     /// Instead of sweeping, take these dead runs' ledgers away without
     /// dropping anything (for databases whose server is gone for good).
     pub forget: Vec<String>,
+    /// Also drop the templates kept for reuse (`--templates`), and their
+    /// records; with `older_than`, only those built longer ago.
+    pub templates: bool,
 }
 
 /// Drops the databases of dead runs listed in the ledger (`paraclone
@@ -1002,15 +1021,33 @@ pub fn clean(options: CleanOptions) -> Result<Vec<SweptRun>, RunError> {
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
-    runtime.block_on(sweep::sweep(
-        &options.config,
-        &ledger_dir,
-        SweepOptions {
-            own: None,
-            older_than: options.older_than,
-            dry_run: options.dry_run,
-            damaged: true,
-            kept: true,
-        },
-    ))
+    runtime.block_on(async {
+        let mut report = if options.templates {
+            sweep::sweep_templates(
+                &options.config,
+                &ledger_dir,
+                options.older_than,
+                options.dry_run,
+            )
+            .await
+        } else {
+            Vec::new()
+        };
+        report.extend(
+            sweep::sweep(
+                &options.config,
+                &ledger_dir,
+                SweepOptions {
+                    own: None,
+                    older_than: options.older_than,
+                    dry_run: options.dry_run,
+                    damaged: true,
+                    kept: true,
+                    templates: options.templates,
+                },
+            )
+            .await?,
+        );
+        Ok(report)
+    })
 }

@@ -19,7 +19,8 @@ use crate::backends;
 use crate::config::{Config, Located};
 use crate::error::RunError;
 use crate::events::SweptRun;
-use crate::ledger::{self, Orphan};
+use crate::ledger::{self, Orphan, Pending};
+use crate::reuse::{self, Registry};
 
 /// What to sweep and how.
 #[derive(Clone, Copy, Debug, Default)]
@@ -38,6 +39,10 @@ pub(crate) struct SweepOptions<'a> {
     /// too (`clean`); the start of a run leaves them, and says nothing of
     /// a ledger that lists only those.
     pub(crate) kept: bool,
+    /// Drop templates kept for reuse (`--reuse`) too (`clean
+    /// --templates`), those the registry no longer lists; the ones it
+    /// lists go through [`sweep_templates`], which respects their locks.
+    pub(crate) templates: bool,
 }
 
 /// Sweeps the ledgers in `ledger_dir`; see the module doc.
@@ -55,6 +60,21 @@ pub(crate) async fn sweep(
         })?;
     let mut cloners: HashMap<(String, String), Arc<dyn Cloner>> = HashMap::new();
     let mut report = Vec::new();
+    // Kept templates with a record: the registry's (and their locks'),
+    // never a ledger sweep's.
+    let recorded: Vec<String> = if options.templates {
+        Registry::new(&config.state_dir)
+            .records()
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let spared = |p: &Pending| {
+        (p.kept.is_some() && !options.kept)
+            || (p.reusable && (!options.templates || recorded.contains(&p.name)))
+    };
     for mut orphan in orphans {
         let mut run = describe(&orphan);
         let path = orphan.record.path.clone();
@@ -80,16 +100,14 @@ pub(crate) async fn sweep(
             report.push(run);
             continue;
         }
-        if !options.kept
-            && !orphan.record.pending.is_empty()
-            && orphan.record.pending.iter().all(|p| p.kept.is_some())
-        {
-            // Kept for debugging: the user drops them with `clean`.
+        if !orphan.record.pending.is_empty() && orphan.record.pending.iter().all(spared) {
+            // Kept for debugging (the user drops them with `clean`) or for
+            // reuse (`clean --templates`).
             continue;
         }
         // Newest first: clones before the template they were made from.
         for pending in orphan.record.pending.clone().into_iter().rev() {
-            if pending.kept.is_some() && !options.kept {
+            if spared(&pending) {
                 continue;
             }
             let key = (pending.backend.clone(), pending.alias.clone());
@@ -231,4 +249,113 @@ fn describe(orphan: &Orphan) -> SweptRun {
             .collect(),
         skipped: false,
     }
+}
+
+/// `clean --templates`: drops the templates kept for reuse that the
+/// registry lists (those built longer ago than `older_than`, if given),
+/// each only if no run uses or builds it now (its locks, without
+/// waiting), on the server its record names; their records go. One
+/// report per run that built them.
+pub(crate) async fn sweep_templates(
+    config: &Config,
+    ledger_dir: &Path,
+    older_than: Option<Duration>,
+    dry_run: bool,
+) -> Vec<SweptRun> {
+    let registry = Registry::new(&config.state_dir);
+    let mut cloners: HashMap<(String, String), Arc<dyn Cloner>> = HashMap::new();
+    let mut report: Vec<SweptRun> = Vec::new();
+    for record in registry.records() {
+        if older_than.is_some_and(|limit| record.age() < limit) {
+            continue;
+        }
+        let at = match report.iter().position(|r| r.run_id == record.run_id) {
+            Some(at) => at,
+            None => {
+                report.push(SweptRun {
+                    run_id: record.run_id.clone(),
+                    pid: None,
+                    host: None,
+                    age: Some(record.age()),
+                    alive: false,
+                    dropped: Vec::new(),
+                    absent: Vec::new(),
+                    not_dropped: Vec::new(),
+                    forgotten: None,
+                    warnings: Vec::new(),
+                    skipped: false,
+                });
+                report.len() - 1
+            }
+        };
+        let run = &mut report[at];
+        let locks = match registry.try_drop(&record.alias, &record.fingerprint) {
+            Ok(Some(locks)) => locks,
+            Ok(None) => {
+                run.not_dropped.push((
+                    record.name.clone(),
+                    "a running paraclone uses it (or builds it) now".to_owned(),
+                ));
+                continue;
+            }
+            Err(e) => {
+                run.not_dropped
+                    .push((record.name.clone(), format!("its lock: {e}")));
+                continue;
+            }
+        };
+        let key = (record.backend.clone(), record.alias.clone());
+        let cloner = match cloners.get(&key) {
+            Some(c) => Arc::clone(c),
+            None => {
+                let url = config
+                    .aliases
+                    .iter()
+                    .find(|a| a.alias == record.alias)
+                    .and_then(|a| a.url.as_deref());
+                let backend = Located {
+                    value: record.backend.clone(),
+                    at: Default::default(),
+                };
+                match backends::open(&backend, url, &config.backends, &config.dir, &config.path) {
+                    Ok(c) => {
+                        cloners.insert(key, Arc::clone(&c));
+                        c
+                    }
+                    Err(e) => {
+                        run.not_dropped
+                            .push((record.name.clone(), crate::error_chain(&e)));
+                        continue;
+                    }
+                }
+            }
+        };
+        if cloner.server_label() != record.server {
+            run.not_dropped.push((
+                record.name.clone(),
+                format!(
+                    "it is on {}, the config now points to {}",
+                    record.server,
+                    cloner.server_label()
+                ),
+            ));
+            continue;
+        }
+        if dry_run {
+            run.dropped.push(record.name.clone());
+            continue;
+        }
+        match drop_or_absent(cloner.as_ref(), &record.name).await {
+            Ok(gone) => {
+                reuse::forget_dropped(&registry, ledger_dir, &record);
+                match gone {
+                    Gone::Dropped => run.dropped.push(record.name.clone()),
+                    Gone::Absent => run.absent.push(record.name.clone()),
+                }
+            }
+            Err(why) => run.not_dropped.push((record.name.clone(), why)),
+        }
+        drop(locks);
+    }
+    report
 }

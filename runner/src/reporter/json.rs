@@ -138,12 +138,33 @@ fn body(event: &Event, show_output: bool) -> Option<Value> {
             alias,
             name,
             duration,
+            reuse,
         } => json!({
             "event": "database_created",
             "role": "template",
             "alias": alias,
             "name": name,
             "duration": secs(*duration),
+            "reuse": reuse,
+        }),
+        Event::TemplateReused {
+            alias,
+            name,
+            fingerprint,
+            age,
+            duration,
+        } => json!({
+            "event": "template_reused",
+            "alias": alias,
+            "name": name,
+            "fingerprint": fingerprint,
+            "age": age.as_secs(),
+            "duration": secs(*duration),
+        }),
+        Event::StaleTemplateDropped { alias, name } => json!({
+            "event": "database_dropped",
+            "alias": alias,
+            "name": name,
         }),
         Event::CloneReady {
             alias,

@@ -267,11 +267,38 @@ impl Reporter {
                 alias,
                 name,
                 duration,
+                reuse,
             } => {
+                let kept = reuse
+                    .as_ref()
+                    .map(|why| format!(", kept for reuse ({why})"))
+                    .unwrap_or_default();
                 let text = format!(
-                    "{} {alias}: template {name} built in {}\n",
+                    "{} {alias}: template {name} built in {}{kept}\n",
                     self.label("Template", Style::Good),
                     secs(*duration)
+                );
+                self.print(&text);
+            }
+            Event::TemplateReused {
+                alias,
+                name,
+                fingerprint,
+                age,
+                duration,
+            } => {
+                let text = format!(
+                    "{} {alias}: reused {name} (fingerprint {fingerprint}, built {} ago) in {}\n",
+                    self.label("Template", Style::Good),
+                    crate::reuse::ago(*age),
+                    secs(*duration)
+                );
+                self.print(&text);
+            }
+            Event::StaleTemplateDropped { alias, name } => {
+                let text = format!(
+                    "{} {alias}: dropped the stale kept template {name}\n",
+                    self.label("Template", Style::Good),
                 );
                 self.print(&text);
             }
