@@ -6,7 +6,7 @@ use crate::{Project, Run};
 /// A command suite (a process per test) whose `flaky` test fails on its
 /// first run only and notes each run's `DATABASE_URL`.
 fn flaky_project(extra: &str) -> Project {
-    let project = Project::with_suite(
+    Project::with_suite(
         &format!(
             r#"[run]
 parallel = 1
@@ -27,8 +27,7 @@ esac
 "#
         ),
         "flaky",
-    );
-    project
+    )
 }
 
 fn cwd_run(project: &Project, args: &[&str]) -> Run {

@@ -48,7 +48,7 @@ fn generated_crate(
 }
 
 fn project_for(crate_dir: &Path, tests_extra: &str) -> Project {
-    let project = Project::with_suite(
+    Project::with_suite(
         &format!(
             r#"[run]
 parallel = 2
@@ -62,8 +62,7 @@ workspace = "{}"
             crate_dir.display()
         ),
         "gen",
-    );
-    project
+    )
 }
 
 fn run_phase(run: &Run) -> f64 {
