@@ -18,6 +18,7 @@ mod error;
 mod traits;
 
 pub mod conformance;
+pub mod migrator;
 pub mod naming;
 pub mod quote;
 pub mod redact;

@@ -152,9 +152,6 @@ pub struct Config {
     /// `[run] state_dir`: where the ledger lives (default
     /// `target/paraclone` next to the config).
     pub state_dir: PathBuf,
-    /// `[run] reuse`: keep templates between runs and reuse them while
-    /// their fingerprint matches (`--reuse` turns it on too).
-    pub reuse: bool,
     /// `[tests]`.
     pub tests: TestsConfig,
     /// `[databases.*]`, in creation order (dependencies first).
@@ -272,6 +269,24 @@ pub struct CommandTests {
     pub env: Vec<(String, String)>,
 }
 
+/// `[databases.<alias>] migrator`: how `migrations` is laid out and which
+/// tool's history table records it (see `cloner::migrator`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Migrator {
+    /// `*.sql` files in file-name order, no history table.
+    #[default]
+    Sql,
+    /// diesel: `<version>_<name>/up.sql`, `__diesel_schema_migrations`.
+    Diesel,
+    /// sqlx: `<version>_<description>.sql`, `_sqlx_migrations`.
+    Sqlx,
+    /// refinery: `V<version>__<name>.sql`, `refinery_schema_history`.
+    Refinery,
+    /// The tool's own CLI, as the setup command; no `migrations`.
+    Command,
+}
+
 /// One `[databases.<alias>]` entry.
 #[derive(Clone, Debug)]
 pub struct AliasConfig {
@@ -283,6 +298,8 @@ pub struct AliasConfig {
     pub backend: Option<Located<String>>,
     /// Directory of `*.sql` files, with `{backend}` not yet replaced.
     pub migrations: Option<Located<String>>,
+    /// The layout of `migrations` and the history table the template gets.
+    pub migrator: Migrator,
     /// Command that sets the template up after the migrations.
     pub setup: Option<CommandLine>,
     /// Another alias whose database this one uses.
@@ -294,9 +311,6 @@ pub struct AliasConfig {
     /// Extra variables set from this alias's clone, values with
     /// placeholders such as `{name}` and `{url}`.
     pub env: Vec<EnvVar>,
-    /// `inputs`: globs (relative to the config) of the files the setup
-    /// command reads, part of the template's fingerprint (`--reuse`).
-    pub inputs: Vec<String>,
 }
 
 /// One variable of `[databases.<alias>.env]` (or of
@@ -466,7 +480,6 @@ struct RawRun {
     parallel: Option<Spanned<toml::Value>>,
     state_dir: Option<PathBuf>,
     backend: Option<Spanned<String>>,
-    reuse: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -510,6 +523,7 @@ struct RawAlias {
     name: Option<String>,
     backend: Option<Spanned<String>>,
     migrations: Option<Spanned<String>>,
+    migrator: Option<Spanned<Migrator>>,
     setup: Option<Spanned<RawCommand>>,
     mirror: Option<Spanned<String>>,
     #[serde(default)]
@@ -517,8 +531,6 @@ struct RawAlias {
     url: Option<String>,
     #[serde(default)]
     env: BTreeMap<Spanned<String>, Spanned<RawEnvValue>>,
-    #[serde(default)]
-    inputs: Vec<String>,
 }
 
 /// A value of `[databases.<alias>.env]`: a variable's value, or a table
@@ -1055,6 +1067,48 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     .map_err(|m| invalid(at, format!("{}: {m}", key("setup"))))
             })
             .transpose()?;
+        let migrator = match entry.migrator {
+            None => Migrator::Sql,
+            Some(m) => {
+                let at = m.span().start;
+                let m = m.into_inner();
+                match m {
+                    Migrator::Command if entry.migrations.is_some() => {
+                        return Err(invalid(
+                            at,
+                            format!(
+                                "{}: \"command\" migrates with the setup command, so {} must not be set",
+                                key("migrator"),
+                                key("migrations")
+                            ),
+                        ));
+                    }
+                    Migrator::Command if setup.is_none() => {
+                        return Err(invalid(
+                            at,
+                            format!(
+                                "{}: \"command\" needs {}, the tool's command (e.g. [\"diesel\", \"migration\", \"run\"])",
+                                key("migrator"),
+                                key("setup")
+                            ),
+                        ));
+                    }
+                    Migrator::Diesel | Migrator::Sqlx | Migrator::Refinery
+                        if entry.migrations.is_none() =>
+                    {
+                        return Err(invalid(
+                            at,
+                            format!(
+                                "{}: needs {}, the tool's migrations directory",
+                                key("migrator"),
+                                key("migrations")
+                            ),
+                        ));
+                    }
+                    _ => m,
+                }
+            }
+        };
         spans.push(AliasSpans {
             mirror: entry.mirror.as_ref().map(|m| m.span().start),
             depends: entry.depends.iter().map(|d| d.span().start).collect(),
@@ -1067,12 +1121,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 at: Location::of(text, m.span().start),
                 value: m.into_inner(),
             }),
+            migrator,
             setup,
             mirror: entry.mirror.map(Spanned::into_inner),
             depends: entry.depends.into_iter().map(Spanned::into_inner).collect(),
             url: entry.url,
             env: alias_env(text, &alias, entry.env, &invalid)?,
-            inputs: entry.inputs,
         });
         let setup_is_empty = matches!(&aliases.last().expect("just pushed").setup, Some(CommandLine::Argv(v)) if v.is_empty());
         if setup_is_empty {
@@ -1115,7 +1169,6 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 .state_dir
                 .unwrap_or_else(|| PathBuf::from("target/paraclone")),
         ),
-        reuse: raw.run.reuse.unwrap_or(false),
         dir,
         parallel,
         backend,

@@ -64,6 +64,23 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    /// A migrations directory is not in its migrator's layout.
+    #[error("{}:{at}: databases.{alias}.migrations: {} is not a {tool} migrations directory", config.display(), dir.display())]
+    MigrationLayout {
+        /// The config file.
+        config: PathBuf,
+        /// Where the directory was named.
+        at: Location,
+        /// The alias.
+        alias: String,
+        /// The tool (`migrator`).
+        tool: &'static str,
+        /// The directory (with `{backend}` replaced).
+        dir: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: Box<crate::migrators::LayoutError>,
+    },
     /// A backend operation failed.
     #[error("failed to {op}{}", alias.as_ref().map(|a| format!(" for database alias {a:?}")).unwrap_or_default())]
     Backend {
@@ -118,16 +135,6 @@ pub enum RunError {
     #[error("could not use the ledger in {}", path.display())]
     Ledger {
         /// The ledger directory.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A kept template's registry, lock or fingerprint input could not be
-    /// used (`--reuse`).
-    #[error("could not use {} for template reuse", path.display())]
-    Reuse {
-        /// The file or directory.
         path: PathBuf,
         /// The OS error.
         #[source]

@@ -27,6 +27,7 @@ mod events;
 mod keep;
 mod ledger;
 mod list;
+mod migrators;
 // The operating system's side of finding leftover processes.
 #[cfg(target_os = "linux")]
 #[path = "os/linux.rs"]
@@ -36,7 +37,6 @@ mod os;
 mod os;
 mod partition;
 mod reporter;
-mod reuse;
 mod run;
 mod schedule;
 mod spawn;
@@ -52,6 +52,7 @@ pub use events::{
     SweptRun, TestId,
 };
 pub use list::{ListOptions, TestList, list};
+pub use migrators::LayoutError;
 pub use partition::Partition;
 pub use reporter::{Color, JunitOutput, Reporter, ReporterOptions};
 pub use run::{CleanOptions, Order, RunOptions, Runner, clean};

@@ -14,13 +14,13 @@ mod faults;
 mod leaks;
 mod ledger;
 mod list;
+mod migrators;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod python;
 mod retries;
-mod reuse;
 mod scheduling;
 mod signals;
 mod slots;
