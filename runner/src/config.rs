@@ -152,6 +152,9 @@ pub struct Config {
     /// `[run] state_dir`: where the ledger lives (default
     /// `target/paraclone` next to the config).
     pub state_dir: PathBuf,
+    /// `[run] reuse`: keep templates between runs and reuse them while
+    /// their fingerprint matches (`--reuse` turns it on too).
+    pub reuse: bool,
     /// `[tests]`.
     pub tests: TestsConfig,
     /// `[databases.*]`, in creation order (dependencies first).
@@ -311,6 +314,9 @@ pub struct AliasConfig {
     /// Extra variables set from this alias's clone, values with
     /// placeholders such as `{name}` and `{url}`.
     pub env: Vec<EnvVar>,
+    /// `inputs`: globs (relative to the config) of the files the setup
+    /// command reads, part of the template's fingerprint (`--reuse`).
+    pub inputs: Vec<String>,
 }
 
 /// One variable of `[databases.<alias>.env]` (or of
@@ -480,6 +486,7 @@ struct RawRun {
     parallel: Option<Spanned<toml::Value>>,
     state_dir: Option<PathBuf>,
     backend: Option<Spanned<String>>,
+    reuse: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -531,6 +538,8 @@ struct RawAlias {
     url: Option<String>,
     #[serde(default)]
     env: BTreeMap<Spanned<String>, Spanned<RawEnvValue>>,
+    #[serde(default)]
+    inputs: Vec<String>,
 }
 
 /// A value of `[databases.<alias>.env]`: a variable's value, or a table
@@ -1127,6 +1136,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             depends: entry.depends.into_iter().map(Spanned::into_inner).collect(),
             url: entry.url,
             env: alias_env(text, &alias, entry.env, &invalid)?,
+            inputs: entry.inputs,
         });
         let setup_is_empty = matches!(&aliases.last().expect("just pushed").setup, Some(CommandLine::Argv(v)) if v.is_empty());
         if setup_is_empty {
@@ -1169,6 +1179,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 .state_dir
                 .unwrap_or_else(|| PathBuf::from("target/paraclone")),
         ),
+        reuse: raw.run.reuse.unwrap_or(false),
         dir,
         parallel,
         backend,

@@ -25,6 +25,7 @@ use crate::error::RunError;
 use crate::events::{AliasSummary, Event, KeptDatabase, LeftBehind, TestId};
 use crate::ledger::Ledger;
 use crate::migrators;
+use crate::reuse::{self, Registry};
 use crate::spawn::{self, ChildSpec, Exit};
 use crate::sweep::{self, Gone};
 
@@ -68,6 +69,21 @@ pub(crate) struct Databases {
     /// Clones kept for failed tests (`--keep-failed`): never dropped by
     /// this run.
     kept: Mutex<Vec<KeptDatabase>>,
+    /// Template reuse (`--reuse`), when on.
+    reuse: Option<ReuseState>,
+}
+
+/// What a run that reuses templates holds.
+#[derive(Debug)]
+struct ReuseState {
+    registry: Registry,
+    config: Config,
+    /// Each alias's fingerprint, once known (dependencies' go into their
+    /// dependents').
+    fingerprints: HashMap<String, String>,
+    /// The use locks (shared) on the templates this run uses, held until
+    /// the run ends.
+    held: Vec<std::fs::File>,
 }
 
 impl Databases {
@@ -163,7 +179,19 @@ impl Databases {
             ledger_dir: ledger_dir.to_owned(),
             current: Mutex::new(HashMap::new()),
             kept: Mutex::new(Vec::new()),
+            reuse: None,
         })
+    }
+
+    /// Turns template reuse on (`--reuse`): templates are looked up by
+    /// fingerprint, kept after the run, and stale ones dropped.
+    pub(crate) fn enable_reuse(&mut self, config: &Config) {
+        self.reuse = Some(ReuseState {
+            registry: Registry::new(&config.state_dir),
+            config: config.clone(),
+            fingerprints: HashMap::new(),
+            held: Vec::new(),
+        });
     }
 
     /// A summary of each alias for the run's header: backend, server,
@@ -204,7 +232,8 @@ impl Databases {
     }
 
     /// Builds every template, in dependency order: create, migrate, run the
-    /// setup command, seal.
+    /// setup command, seal. With reuse on, a kept template whose
+    /// fingerprint matches is used instead.
     pub(crate) async fn build_templates(&mut self, ctx: &Context) -> Result<(), RunError> {
         for index in 0..self.aliases.len() {
             if ctx.stopping() {
@@ -213,42 +242,262 @@ impl Databases {
             let Some(cloner) = self.aliases[index].cloner.clone() else {
                 continue;
             };
+            if self.reuse.is_some() {
+                self.reuse_or_build(index, cloner, ctx).await?;
+                continue;
+            }
             let started = Instant::now();
-            let alias = self.aliases[index].config.alias.clone();
             let name = naming::database_name(
                 &self.aliases[index].config.base_name,
                 &self.run_id,
                 Role::Template,
                 cloner.max_name_len(),
             );
-            self.record(index, &name, true)?;
-            let backend_error = |op, source| RunError::Backend {
-                alias: Some(alias.clone()),
-                op,
-                source,
-            };
-            let created = cloner
-                .create_template(&name, &self.aliases[index].migrations)
-                .await;
-            self.answered(&name, created.is_ok());
-            let connection = created.map_err(|e| backend_error("build the template", e))?;
-            ctx.redactor_add(&connection);
-            self.aliases[index].template = Some(connection);
-            ctx.checkpoint("template").await;
-            if let Some(setup) = self.aliases[index].config.setup.clone() {
-                self.run_setup(index, &setup, ctx).await?;
-            }
-            cloner
-                .seal_template(&name)
-                .await
-                .map_err(|e| backend_error("seal the template", e))?;
+            self.build_template(index, cloner.as_ref(), &name, ctx)
+                .await?;
             ctx.send(Event::TemplateReady {
-                alias,
+                alias: self.aliases[index].config.alias.clone(),
                 name,
                 duration: started.elapsed(),
+                reuse: None,
             });
         }
         Ok(())
+    }
+
+    /// Records, creates, migrates, sets up and seals the template `name`
+    /// of alias `index`.
+    async fn build_template(
+        &mut self,
+        index: usize,
+        cloner: &dyn Cloner,
+        name: &str,
+        ctx: &Context,
+    ) -> Result<(), RunError> {
+        let alias = self.aliases[index].config.alias.clone();
+        self.record(index, name, true)?;
+        let backend_error = |op, source| RunError::Backend {
+            alias: Some(alias.clone()),
+            op,
+            source,
+        };
+        let created = cloner
+            .create_template(name, &self.aliases[index].migrations)
+            .await;
+        self.answered(name, created.is_ok());
+        let connection = created.map_err(|e| backend_error("build the template", e))?;
+        ctx.redactor_add(&connection);
+        self.aliases[index].template = Some(connection);
+        ctx.checkpoint("template").await;
+        if let Some(setup) = self.aliases[index].config.setup.clone() {
+            self.run_setup(index, &setup, ctx).await?;
+        }
+        cloner
+            .seal_template(name)
+            .await
+            .map_err(|e| backend_error("seal the template", e))?;
+        Ok(())
+    }
+
+    /// With reuse on: the kept template of alias `index` whose fingerprint
+    /// matches, if it was sealed and is on the server; else it is built
+    /// (under the build lock, so one run builds and the others wait and
+    /// reuse), recorded and kept. Stale templates of the alias that no run
+    /// uses are dropped afterwards.
+    async fn reuse_or_build(
+        &mut self,
+        index: usize,
+        cloner: Arc<dyn Cloner>,
+        ctx: &Context,
+    ) -> Result<(), RunError> {
+        let started = Instant::now();
+        let alias = self.aliases[index].config.alias.clone();
+        let backend_error = |op, source| RunError::Backend {
+            alias: Some(alias.clone()),
+            op,
+            source,
+        };
+        let version = cloner
+            .server_version()
+            .await
+            .map_err(|e| backend_error("reach the database server", e))?;
+        let server = cloner.server_label();
+        let state = self.reuse.as_ref().expect("reuse is on");
+        let registry = state.registry.clone();
+        let reuse_error = |path: PathBuf, source| RunError::Reuse { path, source };
+        let fingerprint = {
+            let config = &self.aliases[index].config;
+            let dependencies = config
+                .depends
+                .iter()
+                .map(|d| {
+                    let fp = state.fingerprints.get(d).cloned().unwrap_or_default();
+                    (d.clone(), fp)
+                })
+                .collect();
+            reuse::fingerprint(&reuse::Parts {
+                config: &state.config,
+                alias: config,
+                backend: cloner.backend(),
+                server: &server,
+                server_version: &version,
+                migrations: &self.aliases[index].migrations,
+                dependencies,
+            })
+            .map_err(|(path, source)| reuse_error(path, source))?
+        };
+        let fp = fingerprint.hex.clone();
+        let name = naming::kept_template_name(
+            &self.aliases[index].config.base_name,
+            &fp,
+            cloner.max_name_len(),
+        );
+        let registry_error = |source| reuse_error(registry.dir.clone(), source);
+        // One builder per fingerprint: the others wait here, then find
+        // its record.
+        let build_lock = loop {
+            if let Some(lock) = registry.try_build(&alias, &fp).map_err(registry_error)? {
+                break lock;
+            }
+            if ctx.stopping() {
+                return Err(RunError::Interrupted);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let use_lock = loop {
+            if let Some(lock) = registry.try_use(&alias, &fp).map_err(registry_error)? {
+                break lock;
+            }
+            if ctx.stopping() {
+                return Err(RunError::Interrupted);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let state = self.reuse.as_mut().expect("reuse is on");
+        state.held.push(use_lock);
+        state.fingerprints.insert(alias.clone(), fp.clone());
+        let record = registry.record(&alias, &fp);
+        let on_server = cloner
+            .list_databases(&name)
+            .await
+            .map_err(|e| backend_error("list the kept templates", e))?
+            .contains(&name);
+        let short = &fp[..naming::FINGERPRINT_PREFIX_LEN];
+        if let Some(record) = &record
+            && on_server
+            && record.name == name
+            && record.server == server
+        {
+            let connection = cloner.connection(&name);
+            ctx.redactor_add(&connection);
+            self.aliases[index].template = Some(connection);
+            drop(build_lock);
+            ctx.send(Event::TemplateReused {
+                alias: alias.clone(),
+                name,
+                fingerprint: short.to_owned(),
+                age: record.age(),
+                duration: started.elapsed(),
+            });
+            self.drop_stale(index, cloner.as_ref(), &fp, ctx).await;
+            return Ok(());
+        }
+        let reason = match (&record, on_server) {
+            (Some(_), false) => "rebuilt: the kept template was no longer on the server".to_owned(),
+            (None, true) => {
+                "rebuilt: the kept template was never sealed (its build was stopped)".to_owned()
+            }
+            _ => {
+                let before = registry
+                    .records()
+                    .into_iter()
+                    .find(|r| r.alias == alias && r.fingerprint != fp);
+                match before {
+                    Some(before) => {
+                        format!(
+                            "rebuilt: {}",
+                            reuse::what_changed(&before.inputs, &fingerprint)
+                        )
+                    }
+                    None => "new".to_owned(),
+                }
+            }
+        };
+        if record.is_some() {
+            registry.remove(&alias, &fp).map_err(registry_error)?;
+        }
+        if on_server {
+            // A build that did not get to its record: whatever it made is
+            // not to be trusted.
+            sweep::drop_or_absent(cloner.as_ref(), &name)
+                .await
+                .map_err(|why| RunError::Backend {
+                    alias: Some(alias.clone()),
+                    op: "drop a kept template that was never sealed",
+                    source: cloner::ClonerError::Database {
+                        op: "drop",
+                        name: name.clone(),
+                        source: why.into(),
+                    },
+                })?;
+        }
+        self.build_template(index, cloner.as_ref(), &name, ctx)
+            .await?;
+        // Sealed: recorded, then kept (a crash in between leaves a template
+        // the ledger's sweep drops, and a record the next run finds
+        // without its database).
+        let kept = reuse::Record::new(
+            &alias,
+            cloner.backend(),
+            &server,
+            &name,
+            &fingerprint,
+            self.run_id.as_str(),
+        );
+        registry.write(&kept).map_err(registry_error)?;
+        let _ = self.ledger.kept_template(&name);
+        self.created
+            .lock()
+            .expect("not poisoned")
+            .retain(|c| c.name != name);
+        drop(build_lock);
+        ctx.send(Event::TemplateReady {
+            alias: alias.clone(),
+            name,
+            duration: started.elapsed(),
+            reuse: Some(reason),
+        });
+        self.drop_stale(index, cloner.as_ref(), &fp, ctx).await;
+        Ok(())
+    }
+
+    /// Drops the kept templates of alias `index` on this server whose
+    /// fingerprint is not `current`, each only if no run uses or builds it
+    /// now; one in use stays for a later run to drop.
+    async fn drop_stale(&self, index: usize, cloner: &dyn Cloner, current: &str, ctx: &Context) {
+        let Some(state) = &self.reuse else { return };
+        let alias = &self.aliases[index].config.alias;
+        let server = cloner.server_label();
+        for record in state.registry.records() {
+            if &record.alias != alias
+                || record.fingerprint == current
+                || record.backend != cloner.backend()
+                || record.server != server
+            {
+                continue;
+            }
+            let Ok(Some(locks)) = state.registry.try_drop(alias, &record.fingerprint) else {
+                continue;
+            };
+            if sweep::drop_or_absent(cloner, &record.name).await.is_ok() {
+                reuse::forget_dropped(&state.registry, &self.ledger_dir, &record);
+                ctx.send(Event::StaleTemplateDropped {
+                    alias: alias.clone(),
+                    name: record.name.clone(),
+                });
+            }
+            drop(locks);
+        }
     }
 
     async fn run_setup(

@@ -140,6 +140,16 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    /// A kept template's registry, lock or fingerprint input could not be
+    /// used (`--reuse`).
+    #[error("could not use {} for template reuse", path.display())]
+    Reuse {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The async runtime or signal handling could not be set up.
     #[error("could not set up the runtime")]
     Runtime(#[source] std::io::Error),

@@ -37,6 +37,7 @@ mod os;
 mod os;
 mod partition;
 mod reporter;
+mod reuse;
 mod run;
 mod schedule;
 mod spawn;

@@ -21,6 +21,7 @@ mod mysql;
 mod postgres;
 mod python;
 mod retries;
+mod reuse;
 mod scheduling;
 mod signals;
 mod slots;
