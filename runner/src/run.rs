@@ -386,7 +386,7 @@ async fn provision_and_run(
         phase: Phase::Run,
         steps: stats.selected,
     });
-    let scratch = std::env::temp_dir().join(format!("paraclone-{}", dbs.run_id()));
+    let scratch = scratch_dir(dbs.run_id().as_str());
     std::fs::create_dir_all(&scratch).map_err(|source| RunError::Spawn {
         command: format!("create {}", scratch.display()),
         source,
@@ -918,6 +918,13 @@ impl Observer for Recorder<'_> {
         }
         self.record(result);
     }
+}
+
+/// Where a run keeps its scratch files (worker sockets and output files,
+/// JUnit reports of command suites): removed when the run phase ends, or
+/// by the sweep of a run that was killed.
+pub(crate) fn scratch_dir(run_id: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("paraclone-{run_id}"))
 }
 
 /// What each test is expected to cost: the remembered durations, and

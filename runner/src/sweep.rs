@@ -173,6 +173,9 @@ pub(crate) async fn sweep(
             }
             // Kept databases stay listed: the file stays with them.
             orphan.finish().map_err(ledger_error)?;
+            // The scratch directory (sockets, JUnit files) of a run that
+            // was killed goes with its ledger.
+            let _ = std::fs::remove_dir_all(crate::run::scratch_dir(&run.run_id));
         }
         report.push(run);
     }

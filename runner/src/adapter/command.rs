@@ -41,6 +41,15 @@ pub(crate) struct CommandSuite {
     python_path: Option<PathBuf>,
 }
 
+impl Drop for CommandSuite {
+    fn drop(&mut self) {
+        // The Python modules written for this run go with it.
+        if let Some(dir) = &self.python_path {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// Lists the suite's tests.
 pub(crate) async fn discover(
     config: &CommandTests,
@@ -320,7 +329,12 @@ fn case_outcome(case: &Case, exit: Exit) -> (Outcome, Duration, (String, String)
 /// pytest plugin, the protocol client) into a directory of its own and
 /// returns the directory, which goes on `PYTHONPATH`.
 fn write_python_modules() -> Result<PathBuf, RunError> {
-    let dir = std::env::temp_dir().join(format!("paraclone-python-{}", std::process::id()));
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "paraclone-python-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     let error = |source| RunError::Spawn {
         command: "write paraclone's Python modules".to_owned(),
         source,

@@ -78,6 +78,13 @@ fn a_killed_run_is_listed_by_clean_dry_run_and_swept_by_the_next_run() {
         "template and two clones stay after SIGKILL: {left:?}"
     );
     assert_eq!(ledger_files(&project).len(), 1);
+    // Its scratch directory (the run phase had begun) stays too, until the
+    // sweep.
+    let killed = ledger_files(&project)[0]
+        .trim_end_matches(".jsonl")
+        .to_owned();
+    let scratch = std::env::temp_dir().join(format!("paraclone-{killed}"));
+    assert!(scratch.exists(), "{}", scratch.display());
 
     let dry = Run::from(
         std::process::Command::new(env!("CARGO_BIN_EXE_paraclone"))
@@ -110,6 +117,7 @@ fn a_killed_run_is_listed_by_clean_dry_run_and_swept_by_the_next_run() {
     );
     assert_eq!(project.database_files(), Vec::<String>::new());
     assert_eq!(ledger_files(&project), Vec::<String>::new());
+    assert!(!scratch.exists(), "{} left", scratch.display());
 }
 
 #[test]
