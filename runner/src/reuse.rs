@@ -83,6 +83,11 @@ pub(crate) fn fingerprint(parts: &Parts<'_>) -> Result<Fingerprint, (PathBuf, st
         );
     }
     put("name".into(), parts.alias.base_name.as_bytes());
+    // Which tool's layout and history table the migrations are read with.
+    put(
+        "migrator".into(),
+        format!("{:?}", parts.alias.migrator).as_bytes(),
+    );
     for m in parts.migrations {
         put(
             format!(
