@@ -1,11 +1,14 @@
-//! `migrator = "diesel" | "sqlx"`: the template is migrated in the tool's
-//! layout and order and carries its history table, so the tool's own
-//! "pending migrations" check, run by a test of a generated crate that
-//! depends on the real diesel_migrations and sqlx, finds nothing to do.
+//! `migrator = "diesel" | "sqlx" | "refinery"`: the template is migrated
+//! in the tool's layout and order and carries its history table, so the
+//! tool's own "pending migrations" check, run by a test of a generated
+//! crate that depends on the real diesel_migrations, sqlx or refinery,
+//! finds nothing to do.
 //!
-//! The fixture crate lives in `target/fixtures/migrators` with a target
-//! directory of its own, kept between runs: its files are rewritten only
-//! when they differ, so only the first run pays the (minutes-long) build.
+//! The fixture crates live in `target/fixtures/migrators` (diesel, sqlx)
+//! and `target/fixtures/refinery` (refinery with rusqlite's bundled
+//! SQLite), each with a target directory of its own, kept between runs:
+//! their files are rewritten only when they differ, so only the first run
+//! pays the (minutes-long) build.
 
 use std::path::{Path, PathBuf};
 
@@ -152,12 +155,168 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The fixture crate, written where it is missing or different.
+const REFINERY_MANIFEST: &str = r#"[package]
+name = "refinery-fixture"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dev-dependencies]
+refinery = { version = "0.10", default-features = false, features = ["rusqlite"] }
+rusqlite = { version = "0.41", features = ["bundled"] }
+
+[workspace]
+"#;
+
+/// refinery's check: the recorded history is the embedded migrations
+/// (version, name, checksum), and `Runner::run`, refusing divergent and
+/// missing versions, applies none; the rows the migrations made are there.
+const REFINERY_TEST: &str = r#"//! refinery's own check: the history on DATABASE_URL is exactly the migrations embedded from `refinery-migrations/`, and running them applies none.
+
+use rusqlite::{Connection, OpenFlags};
+
+mod embedded {
+    refinery::embed_migrations!("refinery-migrations");
+}
+
+/// DATABASE_URL's file (`sqlite://PATH`, percent-escaped as a `file:` URI
+/// is), opened as SQLite opens that URI, never created.
+fn open() -> Connection {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .expect("a sqlite: URL");
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI;
+    Connection::open_with_flags(format!("file:{path}"), flags).expect("open")
+}
+
+/// The history table's columns: name, type, not null, primary key.
+fn columns(conn: &Connection) -> Vec<(String, String, i64, i64)> {
+    let mut stmt = conn
+        .prepare("SELECT name, upper(type), \"notnull\", pk FROM pragma_table_info('refinery_schema_history')")
+        .expect("columns");
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("columns");
+    rows.collect::<Result<_, _>>().expect("columns")
+}
+
+fn key(m: &refinery::Migration) -> (i32, String, u64) {
+    (m.version(), m.name().to_owned(), m.checksum())
+}
+
+#[test]
+fn nothing_to_apply() {
+    let mut conn = open();
+    let runner = embedded::migrations::runner();
+    let applied: Vec<_> = runner
+        .get_applied_migrations(&mut conn)
+        .expect("applied")
+        .iter()
+        .map(key)
+        .collect();
+    let mut expected: Vec<_> = runner.get_migrations().iter().map(key).collect();
+    expected.sort();
+    assert_eq!(applied, expected);
+    assert_eq!(
+        applied.iter().map(|m| m.0).collect::<Vec<_>>(),
+        [1, 9, 10, 11]
+    );
+    // Applies what is pending: a migration not recorded would run again
+    // ("table … already exists", or a second row for the unversioned
+    // one), a wrong name or checksum is a divergent version.
+    let report = runner
+        .set_abort_divergent(true)
+        .set_abort_missing(true)
+        .run(&mut conn)
+        .expect("nothing to run, nothing divergent or missing");
+    assert!(
+        report.applied_migrations().is_empty(),
+        "ran {:?}",
+        report.applied_migrations()
+    );
+    let counts: (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), count(*) FILTER (WHERE colour = 'blue') FROM widgets",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("count");
+    assert_eq!(counts, (4, 2));
+    // The table is the one refinery creates on a new database.
+    let mut fresh = Connection::open_in_memory().expect("in memory");
+    let ran = embedded::migrations::runner().run(&mut fresh).expect("migrate a new database");
+    assert_eq!(ran.applied_migrations().len(), 4);
+    assert_eq!(columns(&conn), columns(&fresh));
+    assert_eq!(columns(&conn).len(), 4);
+}
+"#;
+
+/// refinery's migrations: applied by version, 1, 9 (in a subdirectory),
+/// 10, 11; by file name `V10__` would come first, before the table, and
+/// `V9__` last, after the seed that needs its column. `U11` is
+/// unversioned: refinery applies it whenever it is not recorded.
+const REFINERY_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "V1__create_widgets.sql",
+        "CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n",
+    ),
+    (
+        "more/V9__add_colour.sql",
+        "ALTER TABLE widgets ADD COLUMN colour TEXT;\n",
+    ),
+    (
+        "V10__seed_widgets.sql",
+        "INSERT INTO widgets (id, name, colour) VALUES (1, 'a', 'blue'), (2, 'b', 'blue'), (3, 'c', 'red');\n",
+    ),
+    (
+        "U11__one_more.sql",
+        "INSERT INTO widgets (id, name, colour) VALUES (4, 'd', 'green');\n",
+    ),
+    (
+        "notes.txt",
+        "not a migration: refinery and paraclone skip it\n",
+    ),
+];
+
+/// The refinery fixture: the crate, its migrations in
+/// `refinery-migrations/`, and the same in `refinery-edited/` but for a
+/// comment in `V1`, whose checksum is then not the embedded one.
+fn refinery_fixture() -> PathBuf {
+    let mut files: Vec<(String, String)> = vec![
+        ("Cargo.toml".into(), REFINERY_MANIFEST.into()),
+        ("src/lib.rs".into(), "\n".into()),
+        ("tests/refinery.rs".into(), REFINERY_TEST.into()),
+    ];
+    for (rel, sql) in REFINERY_MIGRATIONS {
+        files.push((format!("refinery-migrations/{rel}"), (*sql).into()));
+        let edited = match *rel {
+            "V1__create_widgets.sql" => format!("-- edited\n{sql}"),
+            _ => (*sql).into(),
+        };
+        files.push((format!("refinery-edited/{rel}"), edited));
+    }
+    write_fixture(
+        "target/fixtures/refinery",
+        files
+            .iter()
+            .map(|(rel, text)| (rel.as_str(), text.as_str())),
+    )
+}
+
+/// The diesel and sqlx fixture crate.
 fn fixture() -> PathBuf {
-    let dir = workspace_root().join("target/fixtures/migrators");
-    for (rel, text) in FILES {
+    write_fixture("target/fixtures/migrators", FILES.iter().copied())
+}
+
+/// A fixture crate in `rel` (from the workspace), its files written where
+/// they are missing or different.
+fn write_fixture<'a>(rel: &str, files: impl Iterator<Item = (&'a str, &'a str)>) -> PathBuf {
+    let dir = workspace_root().join(rel);
+    for (rel, text) in files {
         let path = dir.join(rel);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(*text) {
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(&path, text).expect("write fixture");
         }
@@ -166,6 +325,11 @@ fn fixture() -> PathBuf {
 }
 
 fn project(fixture: &Path, tool: &str, extra: &str) -> Project {
+    project_from(fixture, tool, &format!("{tool}-migrations"), extra)
+}
+
+/// As [`project`], with the migrations in the fixture's directory `migrations`.
+fn project_from(fixture: &Path, tool: &str, migrations: &str, extra: &str) -> Project {
     Project::with_config(&format!(
         r#"[run]
 parallel = 1
@@ -178,7 +342,7 @@ timeout = "5m"
 [databases.default]
 name = "mig_{tool}"
 migrator = "{tool}"
-migrations = "{crate_dir}/{tool}-migrations"
+migrations = "{crate_dir}/{migrations}"
 
 [backends.sqlite]
 dir = "dbs"
@@ -218,6 +382,21 @@ fn a_sqlx_layout_template_has_its_history_and_sqlx_finds_nothing_pending() {
     let done = run(&project, &fixture, &["sqlx"]);
     done.assert_code(0);
     assert_eq!(done.tests_with("PASS").len(), 1, "{}", done.stdout);
+}
+
+#[test]
+fn a_refinery_layout_template_has_its_history_and_refinery_applies_nothing() {
+    let fixture = refinery_fixture();
+    let project = project(&fixture, "refinery", "");
+    let done = run(&project, &fixture, &["refinery"]);
+    done.assert_code(0);
+    assert_eq!(done.tests_with("PASS").len(), 1, "{}", done.stdout);
+    // The check can fail: a template made from migrations that differ by
+    // a comment has another checksum for V1 than the embedded one.
+    let edited = project_from(&fixture, "refinery", "refinery-edited", "");
+    let other = run(&edited, &fixture, &["refinery"]);
+    other.assert_code(1);
+    assert_eq!(other.tests_with("FAIL").len(), 1, "{}", other.stdout);
 }
 
 #[cfg(feature = "postgres")]
