@@ -3,9 +3,11 @@
 //! harness, and puts its Markdown into BENCHMARKS.md between the markers:
 //! sections 1–4 (`section.md`) between `bench:begin`/`bench:end`, the
 //! Python suites (`python.md`) between `bench:python:begin`/`…:end`, the
-//! scheduling case (`schedule.md`) between `bench:schedule:begin`/`…:end`.
-//! Only what the harness ran is replaced (`--only python` or `--only
-//! schedule` keeps the other sections' numbers, and the other way round).
+//! scheduling case (`schedule.md`) between `bench:schedule:begin`/`…:end`,
+//! template reuse (`reuse.md`) between `bench:reuse:begin`/`…:end`.
+//! Only what the harness ran is replaced (`--only python`, `--only
+//! schedule` or `--only reuse` keeps the other sections' numbers, and the
+//! other way round).
 //!
 //! The measuring lives in the harness, which may use the runner's backend
 //! crates; xtask itself stays a small program over `cargo` (anyhow only).
@@ -26,9 +28,12 @@ pub(crate) const PYTHON_END: &str = "<!-- bench:python:end -->";
 /// The same for the scheduling case against cargo-nextest (section 6).
 pub(crate) const SCHEDULE_BEGIN: &str = "<!-- bench:schedule:begin -->";
 pub(crate) const SCHEDULE_END: &str = "<!-- bench:schedule:end -->";
+/// The same for template reuse, with `--reuse` against without (section 7).
+pub(crate) const REUSE_BEGIN: &str = "<!-- bench:reuse:begin -->";
+pub(crate) const REUSE_END: &str = "<!-- bench:reuse:end -->";
 
 /// `cargo xtask bench [--db sqlite|postgres|mysql|all|LIST] [--quick] [--rounds N] [--sizes tiny|quick|full]
-/// [--out DIR] [--markdown PATH] [--only clone,whole,overhead,memory,python,schedule] [--debug]`.
+/// [--out DIR] [--markdown PATH] [--only clone,whole,overhead,memory,python,schedule,reuse] [--debug]`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let mut backends = vec![Backend::Sqlite];
@@ -161,6 +166,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         ("section.md", BEGIN, END),
         ("python.md", PYTHON_BEGIN, PYTHON_END),
         ("schedule.md", SCHEDULE_BEGIN, SCHEDULE_END),
+        ("reuse.md", REUSE_BEGIN, REUSE_END),
     ] {
         let path = out.join(file);
         match std::fs::read_to_string(&path) {
@@ -174,7 +180,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     }
     if spliced == 0 {
         bail!(
-            "the harness wrote none of section.md, python.md, schedule.md in {}",
+            "the harness wrote none of section.md, python.md, schedule.md, reuse.md in {}",
             out.display()
         );
     }
@@ -281,6 +287,18 @@ mod tests {
         assert_eq!(new, old.replace("old schedule", "new schedule"));
         let new = splice_text(&new, "new python", PYTHON_BEGIN, PYTHON_END);
         assert!(new.contains("clones") && new.contains("new schedule") && new.contains("notes"));
+    }
+
+    #[test]
+    fn splice_of_the_reuse_section_keeps_the_others() {
+        let old = format!(
+            "{BEGIN}\nclones\n{END}\n\n{SCHEDULE_BEGIN}\nschedule\n{SCHEDULE_END}\n\n\
+             {REUSE_BEGIN}\nold reuse\n{REUSE_END}\n\nnotes\n"
+        );
+        let new = splice_text(&old, "new reuse", REUSE_BEGIN, REUSE_END);
+        assert_eq!(new, old.replace("old reuse", "new reuse"));
+        let new = splice_text(&new, "new schedule", SCHEDULE_BEGIN, SCHEDULE_END);
+        assert!(new.contains("clones") && new.contains("new reuse") && new.contains("notes"));
     }
 
     #[test]

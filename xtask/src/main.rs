@@ -103,11 +103,13 @@ commands:
         run the workspace's tests, then the example suite through paraclone
         on each chosen backend (default: sqlite; all = every implemented one)
   bench [--db sqlite|postgres|mysql|all] [--quick] [--rounds N] [--sizes tiny|quick|full]
-        [--out DIR] [--markdown PATH] [--only clone,whole,overhead,memory,python,schedule]
+        [--out DIR] [--markdown PATH]
+        [--only clone,whole,overhead,memory,python,schedule,reuse]
         measure clones, whole runs, runner overhead and memory, the Python
         suites and scheduling (against cargo nextest) against today's
-        methods (release build; default: sqlite, full, results in
-        target/bench and BENCHMARKS.md; --quick writes target/bench/BENCHMARKS.md)
+        methods, and whole runs with --reuse against without (release
+        build; default: sqlite, full, results in target/bench and
+        BENCHMARKS.md; --quick writes target/bench/BENCHMARKS.md)
   lint  cargo fmt --check and cargo clippy --all-targets -D warnings
   ci    lint, then test --db all
 

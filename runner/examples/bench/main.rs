@@ -6,7 +6,7 @@
 //!
 //! runs this (built in release with the chosen backends' features) with
 //! `--db sqlite,postgres,… [--quick] [--rounds N] [--sizes tiny|quick|full]
-//! [--out DIR] [--only clone,whole,overhead,memory,python,schedule]`. It measures, every
+//! [--out DIR] [--only clone,whole,overhead,memory,python,schedule,reuse]`. It measures, every
 //! comparison in the same invocation and in interleaved rounds:
 //!
 //! 1. clone throughput per backend on a generated template: paraclone
@@ -22,12 +22,17 @@
 //! 6. scheduling: a crate of one slow module and five fast ones, paraclone's
 //!    second run (durations remembered) against `cargo nextest run -j 2`,
 //!    both against the floor ([`schedule`]; like 5, left out of `--sizes
-//!    tiny` unless named).
+//!    tiny` unless named);
+//! 7. template reuse: whole runs of examples/shop and examples/django_library
+//!    with `--reuse` (the kept template reused) against without, per
+//!    backend, every kept template cleaned afterwards ([`reuse`]; like 5,
+//!    left out of `--sizes tiny` unless named).
 //!
 //! It prints a table on stdout (progress goes to stderr) and writes
 //! `results.json`, `section.md` (the Markdown that `cargo xtask bench`
-//! puts into BENCHMARKS.md, for sections 1–4), `python.md` (section 5)
-//! and `schedule.md` (section 6), which have markers of their own there,
+//! puts into BENCHMARKS.md, for sections 1–4), `python.md` (section 5),
+//! `schedule.md` (section 6) and `reuse.md` (section 7), which have markers
+//! of their own there,
 //! to the output directory; each
 //! Markdown file only when its sections ran. Speed is reported,
 //! never asserted: the exit code is 1 only when something could not be
@@ -50,6 +55,7 @@ mod clones;
 mod machine;
 mod python;
 mod report;
+mod reuse;
 mod schedule;
 mod schema;
 mod stats;
@@ -68,13 +74,15 @@ use crate::suites::Tools;
 
 const USAGE: &str = "usage: bench --db sqlite[,postgres,mysql] [--quick] [--rounds N] \
                      [--sizes tiny|quick|full] [--out DIR] [--root DIR] [--paraclone PATH] \
-                     [--only clone,whole,overhead,memory,python,schedule] [--command TEXT]";
+                     [--only clone,whole,overhead,memory,python,schedule,reuse] [--command TEXT]";
 
-const SECTIONS: [&str; 6] = ["clone", "whole", "overhead", "memory", "python", "schedule"];
+const SECTIONS: [&str; 7] = [
+    "clone", "whole", "overhead", "memory", "python", "schedule", "reuse",
+];
 
 /// Sections of seconds-long sleeps or whole Python suites: left out of the
 /// smallest size (the smoke test's) unless `--only` names them.
-const LONG_SECTIONS: [&str; 2] = ["python", "schedule"];
+const LONG_SECTIONS: [&str; 3] = ["python", "schedule", "reuse"];
 
 #[derive(Debug)]
 struct Args {
@@ -219,6 +227,12 @@ impl Plan {
             .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
     }
 
+    /// Rounds of the reuse comparison (one round runs each suite twice).
+    fn reuse_rounds(&self) -> usize {
+        self.rounds
+            .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
+    }
+
     fn memory_rounds(&self) -> usize {
         self.rounds
             .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
@@ -301,7 +315,7 @@ async fn run(args: Args) -> Result<u8> {
             .collect()
     });
     let want = |section: &str| only.iter().any(|s| s == section);
-    if ["whole", "overhead", "memory", "python", "schedule"]
+    if ["whole", "overhead", "memory", "python", "schedule", "reuse"]
         .iter()
         .any(|s| want(s))
         && !paraclone.is_file()
@@ -344,6 +358,7 @@ async fn run(args: Args) -> Result<u8> {
         memory: None,
         python: Vec::new(),
         schedule: None,
+        reuse: Vec::new(),
         errors: Vec::new(),
     };
     eprintln!(
@@ -444,6 +459,39 @@ async fn run(args: Args) -> Result<u8> {
             Err(e) => results.errors.push(format!("schedule: {e:#}")),
         }
     }
+    if want("reuse") {
+        for db in &args.dbs {
+            if stop.is_cancelled() {
+                break;
+            }
+            // Where the client lists the server's databases afterwards.
+            let server = match backends::open(db, &out, &[1]).await {
+                Ok(b) => b.maintenance,
+                Err(e) => {
+                    results.errors.push(format!("reuse on {db}: {e:#}"));
+                    continue;
+                }
+            };
+            let (tools, db2, rounds) = (tools.clone(), db.clone(), plan.reuse_rounds());
+            match tokio::task::spawn_blocking(move || {
+                reuse::measure(&tools, &db2, rounds, server.as_ref())
+            })
+            .await?
+            {
+                Ok(r) => {
+                    if !r.left_after_clean.is_empty() || r.records_after_clean > 0 {
+                        results.errors.push(format!(
+                            "reuse on {db}: left after paraclone clean --templates: {}                              ({} template records)",
+                            r.left_after_clean.join(", "),
+                            r.records_after_clean
+                        ));
+                    }
+                    results.reuse.push(r);
+                }
+                Err(e) => results.errors.push(format!("reuse on {db}: {e:#}")),
+            }
+        }
+    }
     if stop.is_cancelled() {
         eprintln!("bench: interrupted; no results written");
         return Ok(130);
@@ -475,6 +523,7 @@ async fn run(args: Args) -> Result<u8> {
             want("schedule"),
             report::schedule_markdown(&results),
         ),
+        ("reuse.md", want("reuse"), report::reuse_markdown(&results)),
     ] {
         let path = out.join(file);
         let _ = std::fs::remove_file(&path);
