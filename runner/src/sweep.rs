@@ -58,7 +58,7 @@ pub(crate) async fn sweep(
                 source,
             }
         })?;
-    let mut cloners: HashMap<(String, String), Arc<dyn Cloner>> = HashMap::new();
+    let mut cloners = Cloners::default();
     let mut report = Vec::new();
     // Kept templates with a record: the registry's (and their locks'),
     // never a ledger sweep's.
@@ -110,44 +110,14 @@ pub(crate) async fn sweep(
             if spared(&pending) {
                 continue;
             }
-            let key = (pending.backend.clone(), pending.alias.clone());
-            let cloner = match cloners.get(&key) {
-                Some(c) => Arc::clone(c),
-                None => {
-                    let url = config
-                        .aliases
-                        .iter()
-                        .find(|a| a.alias == pending.alias)
-                        .and_then(|a| a.url.as_deref());
-                    let backend = Located {
-                        value: pending.backend.clone(),
-                        at: Default::default(),
-                    };
-                    match backends::open(&backend, url, &config.backends, &config.dir, &config.path)
-                    {
-                        Ok(c) => {
-                            cloners.insert(key, Arc::clone(&c));
-                            c
-                        }
-                        Err(e) => {
-                            run.not_dropped
-                                .push((pending.name.clone(), crate::error_chain(&e)));
-                            continue;
-                        }
+            let cloner =
+                match cloners.open(config, &pending.backend, &pending.alias, &pending.server) {
+                    Ok(c) => c,
+                    Err(why) => {
+                        run.not_dropped.push((pending.name.clone(), why));
+                        continue;
                     }
-                }
-            };
-            if cloner.server_label() != pending.server {
-                run.not_dropped.push((
-                    pending.name.clone(),
-                    format!(
-                        "it is on {}, the config now points to {}",
-                        pending.server,
-                        cloner.server_label()
-                    ),
-                ));
-                continue;
-            }
+                };
             if options.dry_run {
                 run.dropped.push(pending.name.clone());
                 continue;
@@ -180,6 +150,51 @@ pub(crate) async fn sweep(
         report.push(run);
     }
     Ok(report)
+}
+
+/// The backends a sweep opens, one per backend and alias, as the config
+/// names them now.
+#[derive(Default)]
+struct Cloners(HashMap<(String, String), Arc<dyn Cloner>>);
+
+impl Cloners {
+    /// The cloner for a database the ledger lists on `server`, or why it
+    /// cannot be had: the backend cannot be opened, or the config now
+    /// points elsewhere (what is on another server is not touched).
+    fn open(
+        &mut self,
+        config: &Config,
+        backend: &str,
+        alias: &str,
+        server: &str,
+    ) -> Result<Arc<dyn Cloner>, String> {
+        let key = (backend.to_owned(), alias.to_owned());
+        let cloner = match self.0.get(&key) {
+            Some(c) => Arc::clone(c),
+            None => {
+                let url = config
+                    .aliases
+                    .iter()
+                    .find(|a| a.alias == alias)
+                    .and_then(|a| a.url.as_deref());
+                let located = Located {
+                    value: backend.to_owned(),
+                    at: Default::default(),
+                };
+                let c = backends::open(&located, url, &config.backends, &config.dir, &config.path)
+                    .map_err(|e| crate::error_chain(&e))?;
+                self.0.insert(key, Arc::clone(&c));
+                c
+            }
+        };
+        if cloner.server_label() != server {
+            return Err(format!(
+                "it is on {server}, the config now points to {}",
+                cloner.server_label()
+            ));
+        }
+        Ok(cloner)
+    }
 }
 
 /// How a listed database left its server.
@@ -266,7 +281,7 @@ pub(crate) async fn sweep_templates(
     dry_run: bool,
 ) -> Vec<SweptRun> {
     let registry = Registry::new(&config.state_dir);
-    let mut cloners: HashMap<(String, String), Arc<dyn Cloner>> = HashMap::new();
+    let mut cloners = Cloners::default();
     let mut report: Vec<SweptRun> = Vec::new();
     for record in registry.records() {
         if older_than.is_some_and(|limit| record.age() < limit) {
@@ -307,43 +322,13 @@ pub(crate) async fn sweep_templates(
                 continue;
             }
         };
-        let key = (record.backend.clone(), record.alias.clone());
-        let cloner = match cloners.get(&key) {
-            Some(c) => Arc::clone(c),
-            None => {
-                let url = config
-                    .aliases
-                    .iter()
-                    .find(|a| a.alias == record.alias)
-                    .and_then(|a| a.url.as_deref());
-                let backend = Located {
-                    value: record.backend.clone(),
-                    at: Default::default(),
-                };
-                match backends::open(&backend, url, &config.backends, &config.dir, &config.path) {
-                    Ok(c) => {
-                        cloners.insert(key, Arc::clone(&c));
-                        c
-                    }
-                    Err(e) => {
-                        run.not_dropped
-                            .push((record.name.clone(), crate::error_chain(&e)));
-                        continue;
-                    }
-                }
+        let cloner = match cloners.open(config, &record.backend, &record.alias, &record.server) {
+            Ok(c) => c,
+            Err(why) => {
+                run.not_dropped.push((record.name.clone(), why));
+                continue;
             }
         };
-        if cloner.server_label() != record.server {
-            run.not_dropped.push((
-                record.name.clone(),
-                format!(
-                    "it is on {}, the config now points to {}",
-                    record.server,
-                    cloner.server_label()
-                ),
-            ));
-            continue;
-        }
         if dry_run {
             run.dropped.push(record.name.clone());
             continue;
