@@ -115,20 +115,7 @@ impl Databases {
                 });
                 continue;
             }
-            let chosen = match backend {
-                Some(b) => Located {
-                    value: b.to_owned(),
-                    at: Default::default(),
-                },
-                None => alias
-                    .backend
-                    .clone()
-                    .or_else(|| config.backend.clone())
-                    .unwrap_or_else(|| Located {
-                        value: "sqlite".to_owned(),
-                        at: Default::default(),
-                    }),
-            };
+            let chosen = chosen_backend(alias, config, backend);
             // Before any server is contacted: a placeholder this backend
             // has no value for would reach every worker as an empty string.
             alias.check_env(&chosen.value, &config.path)?;
@@ -1021,20 +1008,7 @@ pub(crate) fn listing_env(
                 connections[at].clone()
             }
             None => {
-                let chosen = match backend {
-                    Some(b) => Located {
-                        value: b.to_owned(),
-                        at: Default::default(),
-                    },
-                    None => alias
-                        .backend
-                        .clone()
-                        .or_else(|| config.backend.clone())
-                        .unwrap_or_else(|| Located {
-                            value: "sqlite".to_owned(),
-                            at: Default::default(),
-                        }),
-                };
+                let chosen = chosen_backend(alias, config, backend);
                 alias.check_env(&chosen.value, &config.path)?;
                 let cloner = backends::open(
                     &chosen,
@@ -1184,6 +1158,25 @@ pub(crate) fn fill_placeholders(template: &str, c: &Connection, worker: usize) -
 pub(crate) fn add_secrets(redactor: &mut Redactor, connection: &Connection) {
     if let Some(p) = &connection.password {
         redactor.add(p.clone());
+    }
+}
+
+/// The backend of `alias`: `--db` over the alias's own over `run.backend`,
+/// SQLite when none names one.
+fn chosen_backend(alias: &AliasConfig, config: &Config, backend: Option<&str>) -> Located<String> {
+    match backend {
+        Some(b) => Located {
+            value: b.to_owned(),
+            at: Default::default(),
+        },
+        None => alias
+            .backend
+            .clone()
+            .or_else(|| config.backend.clone())
+            .unwrap_or_else(|| Located {
+                value: "sqlite".to_owned(),
+                at: Default::default(),
+            }),
     }
 }
 

@@ -223,22 +223,15 @@ fn body(event: &Event, show_output: bool) -> Option<Value> {
             duration,
             output,
         } => {
-            let (name, details) = outcome(o);
-            let mut v = json!({
-                "event": "test_finished",
-                "test": test(t),
-                "worker": worker,
-                "outcome": name,
-                "duration": secs(*duration),
-            });
-            let map = v.as_object_mut().expect("an object");
-            if let Value::Object(details) = details {
-                map.extend(details);
-            }
-            if !o.is_pass() || show_output {
-                map.insert("output".to_owned(), json!(output));
-            }
-            v
+            let shown = (!o.is_pass() || show_output).then_some(output.as_str());
+            ended(
+                json!({ "event": "test_finished" }),
+                t,
+                *worker,
+                o,
+                *duration,
+                shown,
+            )
         }
         Event::TestRetry {
             test: t,
@@ -247,22 +240,14 @@ fn body(event: &Event, show_output: bool) -> Option<Value> {
             outcome: o,
             duration,
             output,
-        } => {
-            let (name, details) = outcome(o);
-            let mut v = json!({
-                "event": "test_retry",
-                "test": test(t),
-                "worker": worker,
-                "attempt": attempt,
-                "outcome": name,
-                "duration": secs(*duration),
-                "output": output,
-            });
-            if let Value::Object(details) = details {
-                v.as_object_mut().expect("an object").extend(details);
-            }
-            v
-        }
+        } => ended(
+            json!({ "event": "test_retry", "attempt": attempt }),
+            t,
+            *worker,
+            o,
+            *duration,
+            Some(output),
+        ),
         Event::TestLeaked {
             test: t,
             worker,
@@ -314,6 +299,31 @@ pub(crate) fn error_line(message: &str) -> String {
         "error": message,
     });
     format!("{v}\n")
+}
+
+/// A test's end (`test_finished`, `test_retry`): `head` and the test, its
+/// worker, outcome (and its details), duration and, if given, output.
+fn ended(
+    mut head: Value,
+    t: &TestId,
+    worker: usize,
+    o: &Outcome,
+    duration: Duration,
+    output: Option<&str>,
+) -> Value {
+    let (name, details) = outcome(o);
+    let map = head.as_object_mut().expect("an object");
+    map.insert("test".to_owned(), test(t));
+    map.insert("worker".to_owned(), json!(worker));
+    map.insert("outcome".to_owned(), json!(name));
+    map.insert("duration".to_owned(), json!(secs(duration)));
+    if let Value::Object(details) = details {
+        map.extend(details);
+    }
+    if let Some(output) = output {
+        map.insert("output".to_owned(), json!(output));
+    }
+    head
 }
 
 #[cfg(test)]
