@@ -13,7 +13,7 @@ fn server_url() -> String {
 }
 
 /// Databases on the server whose name contains `pattern`, through psql.
-fn databases_like(pattern: &str) -> Vec<String> {
+pub(crate) fn databases_like(pattern: &str) -> Vec<String> {
     let out = Command::new("psql")
         .arg(server_url())
         .args(["-Atc", "select datname from pg_database order by 1"])

@@ -348,24 +348,7 @@ mod postgres {
 
     /// This project's databases on the server whose name holds `pattern`.
     fn databases(project: &Project, pattern: &str) -> Vec<String> {
-        let url = std::env::var("PARACLONE_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let out = Command::new("psql")
-            .arg(url)
-            .args(["-Atc", "select datname from pg_database order by 1"])
-            .output()
-            .expect("psql runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let names = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.contains(pattern))
-            .map(str::to_owned)
-            .collect();
-        super::ours(project, names)
+        super::ours(project, crate::postgres::databases_like(pattern))
     }
 
     #[test]
@@ -407,31 +390,7 @@ mod mysql {
 
     /// This project's databases on the server whose name holds `pattern`.
     fn databases(project: &Project, pattern: &str) -> Vec<String> {
-        let out = Command::new("mariadb")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-P",
-                "3306",
-                "-u",
-                "root",
-                "-N",
-                "-e",
-                "SHOW DATABASES",
-            ])
-            .output()
-            .expect("the mariadb client runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let names = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.contains(pattern))
-            .map(str::to_owned)
-            .collect();
-        super::ours(project, names)
+        super::ours(project, crate::mysql::databases_like(pattern))
     }
 
     #[test]
