@@ -114,6 +114,10 @@ fn sqlite_every_phase_and_signal_leaves_nothing() {
 
 /// `--parallel 8` on a server backend: 8 clones made, all 9 databases
 /// dropped, none of the run's left on the server.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, reason = "used by the server backends' tests")
+)]
 pub(crate) fn eight_clones_and_none_left(backend: &str, leftovers: impl Fn(&str) -> Vec<String>) {
     let project = Project::example("");
     let run = project.run(&["--db", backend, "--parallel", "8"]);
@@ -135,6 +139,10 @@ pub(crate) fn eight_clones_and_none_left(backend: &str, leftovers: impl Fn(&str)
 
 /// A server backend whose server does not answer: exit 2, one message
 /// naming the server (password masked) with a hint, the password nowhere.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, reason = "used by the server backends' tests")
+)]
 pub(crate) fn unreachable_server_is_one_clear_error(
     backend: &str,
     url_with_password: &str,

@@ -62,6 +62,10 @@ fn base(project: &Project) -> String {
 }
 
 /// Of `names`, those of this project's databases.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, reason = "used by the server backends' tests")
+)]
 fn ours(project: &Project, names: Vec<String>) -> Vec<String> {
     let prefix = format!("{}_", base(project));
     names
