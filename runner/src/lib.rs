@@ -24,6 +24,7 @@ mod databases;
 mod durations;
 mod error;
 mod events;
+mod files;
 mod keep;
 mod ledger;
 mod list;

@@ -22,7 +22,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -453,23 +452,9 @@ impl Registry {
     /// Writes `record` whole or not at all: a temporary file, synced, then
     /// renamed into place.
     pub(crate) fn write(&self, record: &Record) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
         let path = self.file(&record.alias, &record.fingerprint, "json");
-        let temporary = self.dir.join(format!(
-            ".{}-{}.json.{}",
-            record.alias,
-            record.fingerprint,
-            std::process::id()
-        ));
         let text = serde_json::to_string_pretty(record).map_err(std::io::Error::other)?;
-        let mut file = File::create(&temporary)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, &path)?;
-        if let Ok(dir) = File::open(&self.dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        crate::files::write_atomically(&path, text.as_bytes())
     }
 
     /// Removes the record of `alias`'s template with `fingerprint`.

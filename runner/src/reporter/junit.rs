@@ -152,7 +152,7 @@ impl Junit {
 
     fn write(&mut self) -> std::io::Result<()> {
         let xml = self.render();
-        write_atomically(&self.path, xml.as_bytes())?;
+        crate::files::write_atomically(&self.path, xml.as_bytes())?;
         self.written = true;
         Ok(())
     }
@@ -430,31 +430,6 @@ fn escape(s: &str, attribute: bool) -> String {
     out
 }
 
-/// Writes `bytes` to a temporary file next to `path`, then renames it over
-/// `path`: readers see the old file or the new one, never a part. Makes
-/// the directory if it is missing.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "junit.xml".into(), |n| n.to_string_lossy().into_owned());
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
-}
 
 #[cfg(test)]
 mod tests {
