@@ -104,11 +104,25 @@ impl Durations {
     }
 
     /// The remembered duration of `test`.
+    #[cfg(test)]
     pub(crate) fn get(&self, test: &TestId) -> Option<Duration> {
         self.file
             .tests
             .get(&test.to_string())
             .map(|e| Duration::from_secs_f64(e.seconds.max(0.0)))
+    }
+
+    /// Every remembered test and its duration. A key is `binary name`, as
+    /// [`TestId`] shows itself; a binary's id has no space in it.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (TestId, Duration)> + '_ {
+        self.file.tests.iter().filter_map(|(key, e)| {
+            let (binary, name) = key.split_once(' ')?;
+            let test = TestId {
+                binary: binary.to_owned(),
+                name: name.to_owned(),
+            };
+            Some((test, Duration::from_secs_f64(e.seconds.max(0.0))))
+        })
     }
 
     /// The mean of every remembered duration, if there is one.
@@ -142,20 +156,15 @@ impl Durations {
             .tests
             .retain(|_, e| run.saturating_sub(e.run) < FORGET_AFTER);
         if self.file.tests.len() > MAX_TESTS {
-            let mut runs: Vec<u64> = self.file.tests.values().map(|e| e.run).collect();
-            runs.sort_unstable_by(|a, b| b.cmp(a));
-            let oldest_kept = runs[MAX_TESTS - 1];
-            self.file.tests.retain(|_, e| e.run >= oldest_kept);
-            while self.file.tests.len() > MAX_TESTS {
-                let Some(key) = self
-                    .file
-                    .tests
-                    .iter()
-                    .find(|(_, e)| e.run == oldest_kept)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
+            // The most recently measured stay.
+            let mut by_age: Vec<(u64, String)> = self
+                .file
+                .tests
+                .iter()
+                .map(|(k, e)| (e.run, k.clone()))
+                .collect();
+            by_age.sort_by_key(|(run, _)| std::cmp::Reverse(*run));
+            for (_, key) in by_age.drain(MAX_TESTS..) {
                 self.file.tests.remove(&key);
             }
         }
@@ -167,12 +176,8 @@ impl Durations {
 /// A file-name-safe name for a suite: its adapter and a hash of where it
 /// runs.
 pub(crate) fn suite_name(kind: &str, place: &str) -> String {
-    // FNV-1a: small, stable across versions (a std hasher is not).
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in place.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    // A hash stable across versions (a std hasher is not).
+    let hash = crate::partition::fnv1a(place.as_bytes());
     format!("{kind}-{hash:016x}")
 }
 

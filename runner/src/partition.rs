@@ -188,7 +188,7 @@ fn by_duration(
 
 /// FNV-1a, 64 bits: tiny, and fixed, so a test's shard never changes with
 /// the Rust version or the platform (std's hashers promise neither).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         hash ^= u64::from(*b);

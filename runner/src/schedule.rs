@@ -25,9 +25,10 @@ use crate::run::Order;
 #[derive(Debug)]
 pub(crate) struct Costs {
     durations: Option<Durations>,
-    /// Durations from an earlier run's JUnit report (`--durations-from`),
-    /// which come before the remembered ones.
-    given: HashMap<TestId, Duration>,
+    /// Every known cost: the remembered durations, overridden by those of
+    /// an earlier run's JUnit report (`--durations-from`). Looked up once
+    /// per test per scheduling decision, so a map by id.
+    known: HashMap<TestId, Duration>,
     /// What a test never measured costs.
     unknown: Duration,
 }
@@ -42,19 +43,18 @@ impl Costs {
             Some(given.values().sum::<Duration>() / given.len() as u32)
         }
         .unwrap_or(Duration::from_secs(1));
+        let mut known: HashMap<TestId, Duration> =
+            durations.iter().flat_map(Durations::entries).collect();
+        known.extend(given);
         Costs {
             durations,
-            given,
+            known,
             unknown,
         }
     }
 
     pub(crate) fn of(&self, test: &TestId) -> Duration {
-        self.given
-            .get(test)
-            .copied()
-            .or_else(|| self.durations.as_ref().and_then(|d| d.get(test)))
-            .unwrap_or(self.unknown)
+        self.known.get(test).copied().unwrap_or(self.unknown)
     }
 
     fn of_group(&self, group: &Group) -> Duration {
@@ -72,7 +72,7 @@ pub(crate) fn arrange(groups: &mut [Group], order: Order, costs: &Costs) {
     match order {
         Order::Listed => {
             // Longest first; a stable sort keeps the listed order of equals.
-            groups.sort_by_key(|g| std::cmp::Reverse(costs.of_group(g)));
+            groups.sort_by_cached_key(|g| std::cmp::Reverse(costs.of_group(g)));
         }
         Order::Reverse => {
             groups.reverse();
