@@ -30,8 +30,10 @@ pub(crate) fn select(
     costs: &(dyn Fn(&TestId) -> std::time::Duration + Sync),
 ) -> Result<Selected, RunError> {
     let matches = |id: &TestId| {
-        let shown = id.to_string();
-        filters.is_empty() || filters.iter().any(|f| shown.contains(f.as_str()))
+        filters.is_empty() || {
+            let shown = id.to_string();
+            filters.iter().any(|f| shown.contains(f.as_str()))
+        }
     };
     let mut filtered_out = 0;
     let mut runnable: Vec<(usize, TestId)> = Vec::new();

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
-use crate::events::{CancelReason, Event, Outcome, RunStats, TestId};
+use crate::events::{CancelReason, Event, LeftBehind, Outcome, RunStats, TestId};
 
 /// The version of the stream's format. Fields may be added within a
 /// version; a field removed or changed in meaning makes a new one.
@@ -39,7 +39,7 @@ pub(crate) fn line(event: &Event, show_output: bool) -> Option<String> {
     Some(text)
 }
 
-fn test(t: &TestId) -> Value {
+pub(crate) fn test(t: &TestId) -> Value {
     json!({ "binary": t.binary, "name": t.name, "id": t.to_string() })
 }
 
@@ -72,6 +72,12 @@ fn reason(r: CancelReason) -> &'static str {
     }
 }
 
+fn left_behind(left: &[LeftBehind]) -> Vec<Value> {
+    left.iter()
+        .map(|l| json!({ "alias": l.alias, "name": l.name, "reason": l.reason }))
+        .collect()
+}
+
 fn stats(s: &RunStats) -> Value {
     json!({
         "selected": s.selected,
@@ -93,9 +99,7 @@ fn stats(s: &RunStats) -> Value {
         "kept": s.kept.iter().map(|k| json!({
             "alias": k.alias, "name": k.name, "url": k.url, "test": test(&k.test),
         })).collect::<Vec<_>>(),
-        "left_behind": s.left_behind.iter().map(|l| json!({
-            "alias": l.alias, "name": l.name, "reason": l.reason,
-        })).collect::<Vec<_>>(),
+        "left_behind": left_behind(&s.left_behind),
         "phases": s.phases.iter().map(|(p, d)| (p.name().to_owned(), json!(secs(*d))))
             .collect::<serde_json::Map<_, _>>(),
     })
@@ -161,11 +165,6 @@ fn body(event: &Event, show_output: bool) -> Option<Value> {
             "age": age.as_secs(),
             "duration": secs(*duration),
         }),
-        Event::StaleTemplateDropped { alias, name } => json!({
-            "event": "database_dropped",
-            "alias": alias,
-            "name": name,
-        }),
         Event::CloneReady {
             alias,
             worker,
@@ -188,11 +187,13 @@ fn body(event: &Event, show_output: bool) -> Option<Value> {
             "name": name,
             "worker": worker,
         }),
-        Event::DatabaseDropped { alias, name } => json!({
-            "event": "database_dropped",
-            "alias": alias,
-            "name": name,
-        }),
+        Event::StaleTemplateDropped { alias, name } | Event::DatabaseDropped { alias, name } => {
+            json!({
+                "event": "database_dropped",
+                "alias": alias,
+                "name": name,
+            })
+        }
         Event::DatabaseKept { worker, kept } => json!({
             "event": "database_kept",
             "alias": kept.alias,
@@ -275,9 +276,7 @@ fn body(event: &Event, show_output: bool) -> Option<Value> {
         }),
         Event::TeardownIncomplete { left } => json!({
             "event": "teardown_incomplete",
-            "left_behind": left.iter().map(|l| json!({
-                "alias": l.alias, "name": l.name, "reason": l.reason,
-            })).collect::<Vec<_>>(),
+            "left_behind": left_behind(left),
         }),
         Event::Warning { message } => json!({
             "event": "warning",

@@ -430,7 +430,6 @@ fn escape(s: &str, attribute: bool) -> String {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

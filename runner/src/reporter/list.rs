@@ -7,19 +7,19 @@ use serde_json::json;
 
 use crate::list::TestList;
 use crate::reporter::color::Style;
-use crate::reporter::{Reporter, json::FORMAT_VERSION, plural};
+use crate::reporter::json::{self, FORMAT_VERSION};
+use crate::reporter::{Reporter, plural};
 
 impl Reporter {
     /// Prints the list of tests; `json`: as one JSON document.
     pub fn report_list(&mut self, list: &TestList, json: bool) {
         let text = if json {
-            let id = |t: &crate::events::TestId| json!({ "binary": t.binary, "name": t.name, "id": t.to_string() });
             let doc = json!({
                 "format_version": FORMAT_VERSION,
                 "source": list.source,
                 "selected": list.selected(),
-                "groups": list.groups.iter().map(|g| g.iter().map(id).collect::<Vec<_>>()).collect::<Vec<_>>(),
-                "ignored": list.ignored.iter().map(id).collect::<Vec<_>>(),
+                "groups": list.groups.iter().map(|g| g.iter().map(json::test).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                "ignored": list.ignored.iter().map(json::test).collect::<Vec<_>>(),
                 "filtered_out": list.filtered_out,
                 "partition": list.partition.map(|p| p.to_string()),
                 "other_shards": list.other_shards,

@@ -152,12 +152,7 @@ impl Reporter {
 
     /// `text` right-aligned in the label column, in `style`.
     fn label(&self, text: &str, style: Style) -> String {
-        let padded = format!("{text:>12}");
-        if text.is_empty() {
-            padded
-        } else {
-            paint(self.color, style, &padded)
-        }
+        label(self.color, text, style)
     }
 
     /// `text` in `style` when colour is on.
@@ -182,10 +177,7 @@ impl Reporter {
         if let Some(junit) = &mut self.junit
             && let Err(e) = junit.flush()
         {
-            let message = format!(
-                "could not write the JUnit report {}: {e}",
-                junit.path().display()
-            );
+            let message = junit_error(junit, &e);
             self.output_error(message);
         }
         std::mem::take(&mut self.output_errors)
@@ -210,10 +202,7 @@ impl Reporter {
         if let Some(junit) = &mut self.junit
             && let Err(e) = junit.event(event)
         {
-            let message = format!(
-                "could not write the JUnit report {}: {e}",
-                junit.path().display()
-            );
+            let message = junit_error(junit, &e);
             self.output_error(message);
         }
         self.report_human(event);
@@ -400,12 +389,7 @@ impl Reporter {
                     );
                 }
                 if (!pass || self.options.show_output) && !output.is_empty() {
-                    let _ = writeln!(text, "{:-^72}", format!(" output of {test} "));
-                    text.push_str(output);
-                    if !output.ends_with('\n') {
-                        text.push('\n');
-                    }
-                    let _ = writeln!(text, "{:-^72}", " end of output ");
+                    output_block(&mut text, &format!("{test}"), output);
                 }
                 if !text.is_empty() {
                     // Printed in one piece: output of two tests never mixes.
@@ -434,16 +418,7 @@ impl Reporter {
                     secs(*duration)
                 );
                 if !output.is_empty() {
-                    let _ = writeln!(
-                        text,
-                        "{:-^72}",
-                        format!(" output of {test} (attempt {attempt}) ")
-                    );
-                    text.push_str(output);
-                    if !output.ends_with('\n') {
-                        text.push('\n');
-                    }
-                    let _ = writeln!(text, "{:-^72}", " end of output ");
+                    output_block(&mut text, &format!("{test} (attempt {attempt})"), output);
                 }
                 self.print(&text);
             }
@@ -797,6 +772,24 @@ impl Reporter {
     }
 }
 
+/// What the warning says when the JUnit report could not be written.
+fn junit_error(junit: &Junit, e: &std::io::Error) -> String {
+    format!(
+        "could not write the JUnit report {}: {e}",
+        junit.path().display()
+    )
+}
+
+/// `text` right-aligned in the label column, in `style` if `color`.
+fn label(color: bool, text: &str, style: Style) -> String {
+    let padded = format!("{text:>12}");
+    if text.is_empty() {
+        padded
+    } else {
+        paint(color, style, &padded)
+    }
+}
+
 fn left_behind_text(left: &[LeftBehind], color: bool) -> String {
     let mut text = String::new();
     for l in left {
@@ -804,7 +797,7 @@ fn left_behind_text(left: &[LeftBehind], color: bool) -> String {
             text,
             "{} could not drop {} ({}): {}; it stays in the ledger, \
              `paraclone clean` drops it once the server answers",
-            paint(color, Style::Warn, &format!("{:>12}", "WARNING")),
+            label(color, "WARNING", Style::Warn),
             l.name,
             l.alias,
             l.reason
@@ -815,7 +808,7 @@ fn left_behind_text(left: &[LeftBehind], color: bool) -> String {
 
 fn sweep_text(runs: &[SweptRun], dry_run: bool, color: bool) -> String {
     let mut text = String::new();
-    let warn = paint(color, Style::Warn, &format!("{:>12}", "WARNING"));
+    let warn = label(color, "WARNING", Style::Warn);
     for run in runs {
         let state = if run.alive {
             "still running, older than the limit"
@@ -836,7 +829,7 @@ fn sweep_text(runs: &[SweptRun], dry_run: bool, color: bool) -> String {
                 names.join(", ")
             }
         };
-        let (label, what) = if run.skipped {
+        let (label_text, what) = if run.skipped {
             ("Sweep", "its ledger is left as it is".to_owned())
         } else if let Some(forgotten) = &run.forgotten {
             let verb = if dry_run { "would forget" } else { "forgot" };
@@ -857,7 +850,7 @@ fn sweep_text(runs: &[SweptRun], dry_run: bool, color: bool) -> String {
         let _ = writeln!(
             text,
             "{} run {} ({who}): {what}",
-            paint(color, Style::Good, &format!("{label:>12}")),
+            label(color, label_text, Style::Good),
             run.run_id,
         );
         if !run.absent.is_empty() {
@@ -898,6 +891,16 @@ fn describe(outcome: &Outcome) -> (&'static str, Style, String) {
         Outcome::Skipped => ("SKIP", Style::Warn, String::new()),
         Outcome::SpawnFailed { reason } => ("ERROR", Style::Bad, format!(" ({reason})")),
     }
+}
+
+/// A test's `output` between rules, the first naming `what` it is of.
+fn output_block(text: &mut String, what: &str, output: &str) {
+    let _ = writeln!(text, "{:-^72}", format!(" output of {what} "));
+    text.push_str(output);
+    if !output.ends_with('\n') {
+        text.push('\n');
+    }
+    let _ = writeln!(text, "{:-^72}", " end of output ");
 }
 
 fn secs(d: Duration) -> String {
