@@ -23,7 +23,7 @@ use crate::error::RunError;
 use crate::events::SweptRun;
 use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
 use crate::schedule::{self, Costs};
-use crate::spawn::{self, Finished};
+use crate::spawn::{self, ChildSpec, Finished};
 use crate::sweep::{self, SweepOptions};
 use crate::worker::{GroupLimits, Observer, StartError, Worker};
 
@@ -602,84 +602,18 @@ impl Slot<'_> {
             let crashed = match &worker_spec {
                 None => {
                     let (crashed, left) = self.run_processes(&group, &env, &mut recorder).await;
-                    if !left.is_empty() {
-                        // The rest of the group runs after the fresh
-                        // clones, here or on another slot.
-                        self.queue
-                            .lock()
-                            .expect("not poisoned")
-                            .push_front(adapter::Group {
-                                splittable: group.splittable,
-                                binary: group.binary,
-                                tests: left,
-                            });
-                    }
+                    // The rest of the group runs after the fresh clones,
+                    // here or on another slot.
+                    self.requeue(&group, left);
                     crashed
                 }
                 Some(spec) => {
-                    if warm.is_none() {
-                        started += 1;
-                        let name = format!("w{}-{started}", self.worker);
-                        let start = Worker::start(
-                            spec.clone().envs(env.iter().cloned()),
-                            &self.scratch.join(format!("{name}.sock")),
-                            &self.scratch.join(format!("{name}.out")),
-                            ctx,
-                        )
+                    let on_worker = self
+                        .run_on_worker(&group, spec, &env, &mut warm, &mut started, &mut recorder)
                         .await;
-                        match start {
-                            Ok(w) => warm = Some(w),
-                            Err(StartError::Interrupted) => break,
-                            Err(StartError::Failed {
-                                command,
-                                what,
-                                output,
-                            }) => {
-                                let mut failure = self.failure.lock().expect("not poisoned");
-                                if failure.is_none() {
-                                    *failure = Some(RunError::Worker {
-                                        command,
-                                        what,
-                                        output,
-                                    });
-                                }
-                                drop(failure);
-                                ctx.cancel(CancelReason::WorkerFailed);
-                                break;
-                            }
-                        }
-                    }
-                    let w = warm.as_mut().expect("started above");
-                    let limits = GroupLimits {
-                        timeout: self.options.timeout.or(self.options.config.tests.timeout),
-                        slow: self.options.config.tests.slow,
-                        failfast: self.options.failfast,
-                    };
-                    let end = w.run_group(&group.tests, ctx, limits, &mut recorder).await;
-                    if !end.left.is_empty() {
-                        self.queue
-                            .lock()
-                            .expect("not poisoned")
-                            .push_front(adapter::Group {
-                                splittable: group.splittable,
-                                binary: group.binary,
-                                tests: end.left,
-                            });
-                    }
-                    match end.broken {
-                        Some(broken) => {
-                            warm = None;
-                            broken.after
-                        }
-                        None => {
-                            let recycle = self.options.config.tests.max_tests_per_worker;
-                            if recycle.is_some_and(|n| w.tests_run >= n)
-                                && let Some(w) = warm.take()
-                            {
-                                w.exit(ctx).await;
-                            }
-                            None
-                        }
+                    match on_worker {
+                        Some(crashed) => crashed,
+                        None => break,
                     }
                 }
             };
@@ -734,6 +668,93 @@ impl Slot<'_> {
         }
     }
 
+    /// Puts `tests` of `group` back at the front of the queue.
+    fn requeue(&self, group: &adapter::Group, tests: Vec<TestId>) {
+        if tests.is_empty() {
+            return;
+        }
+        self.queue
+            .lock()
+            .expect("not poisoned")
+            .push_front(adapter::Group {
+                splittable: group.splittable,
+                binary: group.binary,
+                tests,
+            });
+    }
+
+    /// Each test's time limit.
+    fn timeout(&self) -> Option<Duration> {
+        self.options.timeout.or(self.options.config.tests.timeout)
+    }
+
+    /// Runs `group` on the slot's worker, starting one (from `spec` with
+    /// `env`) if it has none. Returns the test after which the slot needs
+    /// fresh clones, if any; `None` when the slot must stop (the run was
+    /// interrupted, or no worker could be started: the run fails).
+    async fn run_on_worker(
+        &self,
+        group: &adapter::Group,
+        spec: &ChildSpec,
+        env: &[(String, String)],
+        warm: &mut Option<Worker>,
+        started: &mut usize,
+        recorder: &mut Recorder<'_>,
+    ) -> Option<Option<TestId>> {
+        let ctx = self.ctx;
+        if warm.is_none() {
+            *started += 1;
+            let name = format!("w{}-{started}", self.worker);
+            let start = Worker::start(
+                spec.clone().envs(env.iter().cloned()),
+                &self.scratch.join(format!("{name}.sock")),
+                &self.scratch.join(format!("{name}.out")),
+                ctx,
+            )
+            .await;
+            match start {
+                Ok(w) => *warm = Some(w),
+                Err(StartError::Interrupted) => return None,
+                Err(StartError::Failed {
+                    command,
+                    what,
+                    output,
+                }) => {
+                    let mut failure = self.failure.lock().expect("not poisoned");
+                    if failure.is_none() {
+                        *failure = Some(RunError::Worker {
+                            command,
+                            what,
+                            output,
+                        });
+                    }
+                    drop(failure);
+                    ctx.cancel(CancelReason::WorkerFailed);
+                    return None;
+                }
+            }
+        }
+        let w = warm.as_mut().expect("started above");
+        let limits = GroupLimits {
+            timeout: self.timeout(),
+            slow: self.options.config.tests.slow,
+            failfast: self.options.failfast,
+        };
+        let end = w.run_group(&group.tests, ctx, limits, recorder).await;
+        self.requeue(group, end.left);
+        if let Some(broken) = end.broken {
+            *warm = None;
+            return Some(broken.after);
+        }
+        let recycle = self.options.config.tests.max_tests_per_worker;
+        if recycle.is_some_and(|n| w.tests_run >= n)
+            && let Some(w) = warm.take()
+        {
+            w.exit(ctx).await;
+        }
+        Some(None)
+    }
+
     /// Runs `group` in one-shot processes (a process per test, or per
     /// batch of a command suite). Stops at the first process that crashed:
     /// returns its first crashed test and the tests not run yet.
@@ -745,7 +766,7 @@ impl Slot<'_> {
     ) -> (Option<TestId>, Vec<TestId>) {
         let ctx = self.ctx;
         let worker = self.worker;
-        let timeout = self.options.timeout.or(self.options.config.tests.timeout);
+        let timeout = self.timeout();
         let slow = self.options.config.tests.slow;
         let invocations = self.suite.invocations(group, self.scratch);
         for (n, invocation) in invocations.iter().enumerate() {
