@@ -139,6 +139,13 @@ pub fn database_name(base: &str, run: &RunId, role: Role, max_len: usize) -> Str
     // Whether and where to cut must not depend on the role, or the names of
     // one run would not share the prefix `run_prefix` lists them by.
     let reserved = suffix.len() - role.to_string().len() + role.to_string().len().max(ROLE_ROOM);
+    with_suffix(base, &suffix, reserved, max_len)
+}
+
+/// `base` then `suffix`, if `base` and `reserved` bytes fit in `max_len`;
+/// else the base cut (at a character boundary) to make room for a short
+/// hash of the whole base: `<cut base>_<hash><suffix>`.
+fn with_suffix(base: &str, suffix: &str, reserved: usize, max_len: usize) -> String {
     if base.len() + reserved <= max_len {
         return format!("{base}{suffix}");
     }
@@ -207,16 +214,7 @@ pub fn kept_template_name(base: &str, fingerprint: &str, max_len: usize) -> Stri
         "a database name limit of {max_len} bytes is too small"
     );
     let suffix = format!("_pct{}", &fingerprint[..FINGERPRINT_PREFIX_LEN]);
-    if base.len() + suffix.len() <= max_len {
-        return format!("{base}{suffix}");
-    }
-    let hash = short_hash(base);
-    let room = max_len.saturating_sub(suffix.len() + hash.len() + 1);
-    let mut cut = room.min(base.len());
-    while !base.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}_{hash}{suffix}", &base[..cut])
+    with_suffix(base, &suffix, suffix.len(), max_len)
 }
 
 /// Recognises a name made by [`kept_template_name`]: the base (as it

@@ -342,24 +342,9 @@ impl Databases {
         let registry_error = |source| reuse_error(registry.dir.clone(), source);
         // One builder per fingerprint: the others wait here, then find
         // its record.
-        let build_lock = loop {
-            if let Some(lock) = registry.try_build(&alias, &fp).map_err(registry_error)? {
-                break lock;
-            }
-            if ctx.stopping() {
-                return Err(RunError::Interrupted);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
-        let use_lock = loop {
-            if let Some(lock) = registry.try_use(&alias, &fp).map_err(registry_error)? {
-                break lock;
-            }
-            if ctx.stopping() {
-                return Err(RunError::Interrupted);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
+        let build_lock =
+            wait_for_lock(ctx, || registry.try_build(&alias, &fp), registry_error).await?;
+        let use_lock = wait_for_lock(ctx, || registry.try_use(&alias, &fp), registry_error).await?;
         let state = self.reuse.as_mut().expect("reuse is on");
         state.held.push(use_lock);
         state.fingerprints.insert(alias.clone(), fp.clone());
@@ -1158,6 +1143,24 @@ pub(crate) fn fill_placeholders(template: &str, c: &Connection, worker: usize) -
 pub(crate) fn add_secrets(redactor: &mut Redactor, connection: &Connection) {
     if let Some(p) = &connection.password {
         redactor.add(p.clone());
+    }
+}
+
+/// The lock `try_lock` takes, once no other run holds it, polling until
+/// then (or until the run is stopped); `error` maps the lock file's errors.
+async fn wait_for_lock(
+    ctx: &Context,
+    mut try_lock: impl FnMut() -> std::io::Result<Option<std::fs::File>>,
+    error: impl Fn(std::io::Error) -> RunError,
+) -> Result<std::fs::File, RunError> {
+    loop {
+        if let Some(lock) = try_lock().map_err(&error)? {
+            return Ok(lock);
+        }
+        if ctx.stopping() {
+            return Err(RunError::Interrupted);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

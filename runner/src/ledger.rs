@@ -324,16 +324,24 @@ fn read(path: &Path, mut file: &File) -> std::io::Result<Record> {
                 kept: None,
                 reusable: false,
             }),
-            Line::Created { name } => set_made(&mut record.pending, &name, Made::Created),
-            Line::Failed { name } => set_made(&mut record.pending, &name, Made::Failed),
+            Line::Created { name } => {
+                if let Some(p) = latest(&mut record.pending, &name) {
+                    p.made = Made::Created;
+                }
+            }
+            Line::Failed { name } => {
+                if let Some(p) = latest(&mut record.pending, &name) {
+                    p.made = Made::Failed;
+                }
+            }
             Line::Dropped { name } => record.pending.retain(|p| p.name != name),
             Line::Kept { name, test } => {
-                if let Some(p) = record.pending.iter_mut().rev().find(|p| p.name == name) {
+                if let Some(p) = latest(&mut record.pending, &name) {
                     p.kept = Some(test);
                 }
             }
             Line::KeptTemplate { name } => {
-                if let Some(p) = record.pending.iter_mut().rev().find(|p| p.name == name) {
+                if let Some(p) = latest(&mut record.pending, &name) {
                     p.reusable = true;
                 }
             }
@@ -348,10 +356,9 @@ fn read(path: &Path, mut file: &File) -> std::io::Result<Record> {
     Ok(record)
 }
 
-fn set_made(pending: &mut [Pending], name: &str, made: Made) {
-    if let Some(p) = pending.iter_mut().rev().find(|p| p.name == name) {
-        p.made = made;
-    }
+/// The latest entry listed for `name`.
+fn latest<'a>(pending: &'a mut [Pending], name: &str) -> Option<&'a mut Pending> {
+    pending.iter_mut().rev().find(|p| p.name == name)
 }
 
 /// A line as the user can be shown it: at most 60 characters, quoted, bytes

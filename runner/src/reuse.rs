@@ -481,21 +481,15 @@ impl Registry {
         fingerprint: &str,
     ) -> std::io::Result<Option<File>> {
         let file = self.lock_file(alias, fingerprint, "build")?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
-        }
+        let locked = file.try_lock();
+        held(file, locked)
     }
 
     /// The use lock, shared, unless a run is dropping the template now.
     pub(crate) fn try_use(&self, alias: &str, fingerprint: &str) -> std::io::Result<Option<File>> {
         let file = self.lock_file(alias, fingerprint, "use")?;
-        match file.try_lock_shared() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
-        }
+        let locked = file.try_lock_shared();
+        held(file, locked)
     }
 
     /// Both locks, exclusively, without waiting: `None` while any run
@@ -509,11 +503,18 @@ impl Registry {
             return Ok(None);
         };
         let file = self.lock_file(alias, fingerprint, "use")?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some((build, file))),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
-        }
+        let locked = file.try_lock();
+        Ok(held(file, locked)?.map(|file| (build, file)))
+    }
+}
+
+/// `file`, if the lock just tried on it was taken; `None` if another
+/// holds it.
+fn held(file: File, locked: Result<(), std::fs::TryLockError>) -> std::io::Result<Option<File>> {
+    match locked {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
 }
 

@@ -251,20 +251,32 @@ fn describe(orphan: &Orphan) -> SweptRun {
     let record = &orphan.record;
     let header = record.header.as_ref();
     SweptRun {
-        run_id: record.run_id.clone(),
         pid: header.map(|h| h.pid),
         host: header.map(|h| h.host.clone()),
-        age: header.map(|h| h.age()),
         alive: orphan.alive,
-        dropped: Vec::new(),
-        absent: Vec::new(),
-        not_dropped: Vec::new(),
-        forgotten: None,
         warnings: record
             .problems
             .iter()
             .map(|p| format!("ledger {}: {p}", record.path.display()))
             .collect(),
+        ..untouched(&record.run_id, header.map(|h| h.age()))
+    }
+}
+
+/// A report for run `run_id` (of unknown pid and host, not alive) with
+/// nothing done yet.
+fn untouched(run_id: &str, age: Option<Duration>) -> SweptRun {
+    SweptRun {
+        run_id: run_id.to_owned(),
+        pid: None,
+        host: None,
+        age,
+        alive: false,
+        dropped: Vec::new(),
+        absent: Vec::new(),
+        not_dropped: Vec::new(),
+        forgotten: None,
+        warnings: Vec::new(),
         skipped: false,
     }
 }
@@ -290,19 +302,7 @@ pub(crate) async fn sweep_templates(
         let at = match report.iter().position(|r| r.run_id == record.run_id) {
             Some(at) => at,
             None => {
-                report.push(SweptRun {
-                    run_id: record.run_id.clone(),
-                    pid: None,
-                    host: None,
-                    age: Some(record.age()),
-                    alive: false,
-                    dropped: Vec::new(),
-                    absent: Vec::new(),
-                    not_dropped: Vec::new(),
-                    forgotten: None,
-                    warnings: Vec::new(),
-                    skipped: false,
-                });
+                report.push(untouched(&record.run_id, Some(record.age())));
                 report.len() - 1
             }
         };
