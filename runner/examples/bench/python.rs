@@ -309,27 +309,9 @@ fn prepare(tools: &Tools, backend: &str) -> Result<Setup> {
 
 /// Copies an example's tree, leaving out caches and test databases.
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("create {}", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("read {}", from.display()))? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name_str = name.to_string_lossy();
-        if ["__pycache__", ".pytest_cache", "target"].contains(&name_str.as_ref())
-            || name_str.ends_with(".pyc")
-            || name_str.ends_with("-journal")
-            || (name_str.starts_with("test_") && name_str.contains(".sqlite3"))
-        {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("copy {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
+    crate::suites::copy_example(from, to, &|name| {
+        name.starts_with("test_") && name.contains(".sqlite3")
+    })
 }
 
 /// `shim/bin/python3` (and `python`): logs the start, then becomes the

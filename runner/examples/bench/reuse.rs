@@ -512,27 +512,7 @@ fn django(tools: &Tools, work: &Path) -> Result<Option<Suite>> {
 /// Copies an example's tree, leaving out caches, build output and
 /// databases.
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("create {}", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("read {}", from.display()))? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name_str = name.to_string_lossy();
-        if ["__pycache__", ".pytest_cache", "target"].contains(&name_str.as_ref())
-            || name_str.ends_with(".pyc")
-            || name_str.ends_with(".sqlite3")
-            || name_str.ends_with("-journal")
-        {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("copy {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
+    crate::suites::copy_example(from, to, &|name| name.ends_with(".sqlite3"))
 }
 
 // --- reporting -----------------------------------------------------------

@@ -369,13 +369,7 @@ fn keep_failed_keeps_the_failed_tests_clone_until_clean() {
     // The next run's sweep leaves it; clean drops it.
     project.run(&["demo::abort"]).assert_code(0);
     assert_eq!(project.database_files(), files);
-    let clean = Run::from(
-        Command::new(env!("CARGO_BIN_EXE_paraclone"))
-            .args(["clean", "--config"])
-            .arg(project.config())
-            .output()
-            .expect("clean runs"),
-    );
+    let clean = crate::ledger::paraclone_clean(&project, &[]);
     clean.assert_code(0);
     assert_eq!(
         project.database_files(),

@@ -135,23 +135,11 @@ fn clean_drops_what_a_killed_run_left_and_nothing_else() {
     kill_hard(child, &pids);
     assert_eq!(project.database_files().len(), 4);
 
-    let clean = Run::from(
-        std::process::Command::new(env!("CARGO_BIN_EXE_paraclone"))
-            .args(["clean", "--config"])
-            .arg(project.config())
-            .output()
-            .expect("clean runs"),
-    );
+    let clean = paraclone_clean(&project, &[]);
     clean.assert_code(0);
     assert_eq!(project.database_files(), ["shop_pc0123456789_w1.sqlite3"]);
     assert_eq!(ledger_files(&project), Vec::<String>::new());
-    let again = Run::from(
-        std::process::Command::new(env!("CARGO_BIN_EXE_paraclone"))
-            .args(["clean", "--config"])
-            .arg(project.config())
-            .output()
-            .expect("clean runs"),
-    );
+    let again = paraclone_clean(&project, &[]);
     again.assert_code(0);
     assert!(
         again.stdout.contains("no database of a dead run is listed"),

@@ -111,17 +111,7 @@ fn a_killed_run_leaves_databases_that_clean_drops_and_nothing_else() {
         "template and two clones stay after SIGKILL"
     );
 
-    let clean = |args: &[&str]| {
-        crate::Run::from(
-            Command::new(env!("CARGO_BIN_EXE_paraclone"))
-                .arg("clean")
-                .args(args)
-                .arg("--config")
-                .arg(project.config())
-                .output()
-                .expect("clean runs"),
-        )
-    };
+    let clean = |args: &[&str]| crate::ledger::paraclone_clean(&project, args);
     let dry = clean(&["--dry-run"]);
     dry.assert_code(0);
     for name in databases_like(&id) {

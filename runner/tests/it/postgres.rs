@@ -5,6 +5,7 @@
 
 use std::process::Command;
 
+use crate::ledger::paraclone_clean;
 use crate::{Project, Run};
 
 fn server_url() -> String {
@@ -96,18 +97,6 @@ fn psql(sql: &str) {
         "{sql}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn paraclone_clean(project: &Project, args: &[&str]) -> Run {
-    Run::from(
-        Command::new(env!("CARGO_BIN_EXE_paraclone"))
-            .arg("clean")
-            .args(args)
-            .arg("--config")
-            .arg(project.config())
-            .output()
-            .expect("clean runs"),
-    )
 }
 
 #[test]

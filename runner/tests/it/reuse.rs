@@ -7,12 +7,13 @@
 //! change one) and has a setup command that takes a second, standing for
 //! the migrations of a real project: the time reuse saves.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::ledger::paraclone_clean;
 use crate::{Project, Run, workspace_root};
 
 /// Lists the databases (or SQLite files) whose name contains a pattern.
@@ -105,18 +106,6 @@ fn template_line(run: &Run) -> String {
         .to_owned()
 }
 
-fn clean(project: &Project, args: &[&str]) -> Run {
-    Run::from(
-        Command::new(env!("CARGO_BIN_EXE_paraclone"))
-            .arg("clean")
-            .args(args)
-            .arg("--config")
-            .arg(project.config())
-            .output()
-            .expect("clean runs"),
-    )
-}
-
 fn kept(project: &Project, list: Lister) -> Vec<String> {
     list(project, "_pct")
 }
@@ -159,10 +148,10 @@ pub(crate) fn second_run_reuses_and_clean_templates_drops(backend: &str, list: L
     // Clones and the run's own names are gone, as without reuse.
     assert_eq!(list(&project, &second.run_id()), Vec::<String>::new());
 
-    let plain = clean(&project, &[]);
+    let plain = paraclone_clean(&project, &[]);
     plain.assert_code(0);
     assert_eq!(kept(&project, list), names, "clean keeps kept templates");
-    let templates = clean(&project, &["--templates"]);
+    let templates = paraclone_clean(&project, &["--templates"]);
     templates.assert_code(0);
     assert!(
         templates.stdout.contains(&names[0]),
@@ -173,7 +162,7 @@ pub(crate) fn second_run_reuses_and_clean_templates_drops(backend: &str, list: L
     assert_eq!(records(&project), Vec::<String>::new());
     let after = run(&project, backend, &[]);
     assert!(template_line(&after).contains("kept for reuse (new)"));
-    clean(&project, &["--templates"]).assert_code(0);
+    paraclone_clean(&project, &["--templates"]).assert_code(0);
 }
 
 /// One byte more in one migration: rebuilt under a new name, the file
@@ -205,7 +194,7 @@ pub(crate) fn a_changed_migration_rebuilds(backend: &str, list: Lister) {
             .stdout
             .contains(&format!("dropped the stale kept template {}", before[0]))
     );
-    clean(&project, &["--templates"]).assert_code(0);
+    paraclone_clean(&project, &["--templates"]).assert_code(0);
     assert_eq!(kept(&project, list), Vec::<String>::new());
 }
 
@@ -240,7 +229,7 @@ pub(crate) fn a_changed_setting_rebuilds(
     );
     let third = run(&project, backend, &[]);
     assert!(template_line(&third).contains("reused"), "{}", third.stdout);
-    clean(&project, &["--templates"]).assert_code(0);
+    paraclone_clean(&project, &["--templates"]).assert_code(0);
     assert_eq!(kept(&project, list), Vec::<String>::new());
 }
 
@@ -278,7 +267,7 @@ pub(crate) fn a_run_killed_during_the_build_leaves_nothing_reused(backend: &str,
     assert_eq!(kept(&project, list).len(), 1);
     let again = run(&project, backend, &[]);
     assert!(template_line(&again).contains("reused"));
-    clean(&project, &["--templates"]).assert_code(0);
+    paraclone_clean(&project, &["--templates"]).assert_code(0);
     assert_eq!(kept(&project, list), Vec::<String>::new());
 }
 
@@ -304,7 +293,7 @@ pub(crate) fn two_runs_at_once_build_once(backend: &str, list: Lister) {
     let reused = lines.iter().filter(|l| l.contains("reused")).count();
     assert_eq!((built, reused), (1, 1), "{lines:#?}");
     assert_eq!(kept(&project, list).len(), 1);
-    clean(&project, &["--templates"]).assert_code(0);
+    paraclone_clean(&project, &["--templates"]).assert_code(0);
     assert_eq!(kept(&project, list), Vec::<String>::new());
 }
 
