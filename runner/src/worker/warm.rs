@@ -82,6 +82,23 @@ pub(crate) struct GroupEnd {
     pub(crate) broken: Option<Broken>,
 }
 
+impl GroupEnd {
+    /// The worker is gone without taking a test down with it; `left` runs
+    /// again elsewhere.
+    fn gone(left: Vec<TestId>) -> GroupEnd {
+        GroupEnd {
+            left,
+            broken: Some(Broken { after: None }),
+        }
+    }
+}
+
+/// Takes the test named `name` out of `pending`, if it is there.
+fn take(pending: &mut VecDeque<TestId>, name: &str) -> Option<TestId> {
+    let at = pending.iter().position(|t| t.name == name)?;
+    pending.remove(at)
+}
+
 /// A worker that is gone.
 #[derive(Debug)]
 pub(crate) struct Broken {
@@ -216,10 +233,7 @@ impl Worker {
         let mut pending: VecDeque<TestId> = tests.iter().cloned().collect();
         if self.running.exited() {
             // It died while it waited for work: nothing of this group ran.
-            return GroupEnd {
-                left: pending.into(),
-                broken: Some(Broken { after: None }),
-            };
+            return GroupEnd::gone(pending.into());
         }
         self.next_id += 1;
         let id = self.next_id;
@@ -230,10 +244,7 @@ impl Worker {
         };
         if self.send(&request).await.is_err() {
             self.running.kill().await;
-            return GroupEnd {
-                left: pending.into(),
-                broken: Some(Broken { after: None }),
-            };
+            return GroupEnd::gone(pending.into());
         }
         self.timeout = timeout;
         let limits = ctx.limits(timeout);
@@ -254,29 +265,25 @@ impl Worker {
             let why = tokio::select! {
                 line = self.lines.next_line() => match line {
                     Ok(Some(line)) => match Message::parse(&line) {
-                        Ok(Message::Started { test }) => {
-                            let Some(at) = pending.iter().position(|t| t.name == test) else {
-                                break self.broken(&mut pending, current.take(), ctx, Why::Protocol(format!("started {test:?}, which it was not asked to run")), observer).await;
+                        Ok(Message::Started { test: name }) => match take(&mut pending, &name) {
+                            Some(test) => {
+                                observer.started(&test);
+                                self.mark = self.running.printed();
+                                current = Some((test, Instant::now(), false));
+                                continue;
+                            }
+                            None => Why::Protocol(format!("started {name:?}, which it was not asked to run")),
+                        },
+                        Ok(Message::Finished { test: name, outcome, duration, output }) => {
+                            let test = if current.as_ref().is_some_and(|(t, _, _)| t.name == name) {
+                                current.take().map(|(t, _, _)| t)
+                            } else {
+                                // A test may end without a `started`
+                                // (skipped before it began).
+                                take(&mut pending, &name)
                             };
-                            let test = pending.remove(at).expect("found");
-                            // Tests it skipped over are run again later.
-                            observer.started(&test);
-                            self.mark = self.running.printed();
-                            current = Some((test, Instant::now(), false));
-                            continue;
-                        }
-                        Ok(Message::Finished { test, outcome, duration, output }) => {
-                            let known = match current.take() {
-                                Some((t, started, _)) if t.name == test => Some((t, started.elapsed())),
-                                other => {
-                                    current = other;
-                                    // A test may end without a `started`
-                                    // (skipped before it began).
-                                    pending.iter().position(|t| t.name == test).map(|at| (pending.remove(at).expect("found"), Duration::ZERO))
-                                }
-                            };
-                            let Some((test, _)) = known else {
-                                break self.broken(&mut pending, current.take(), ctx, Why::Protocol(format!("finished {test:?}, which it was not asked to run")), observer).await;
+                            let Some(test) = test else {
+                                break self.broken(&mut pending, current.take(), ctx, Why::Protocol(format!("finished {name:?}, which it was not asked to run")), observer).await;
                             };
                             self.tests_run += 1;
                             observer.finished(TestResult {
@@ -397,20 +404,14 @@ impl Worker {
                     crashed: false,
                 });
             }
-            return GroupEnd {
-                left: Vec::new(),
-                broken: Some(Broken { after: None }),
-            };
+            return GroupEnd::gone(Vec::new());
         }
         let (test, duration) = match current {
             Some((test, started, _)) => (Some(test), started.elapsed()),
             None => (pending.pop_front(), Duration::ZERO),
         };
         let Some(test) = test else {
-            return GroupEnd {
-                left: Vec::new(),
-                broken: Some(Broken { after: None }),
-            };
+            return GroupEnd::gone(Vec::new());
         };
         let mut output = self.test_output(ctx);
         // What it printed outside its capture meanwhile (a fatal error's
