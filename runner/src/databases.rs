@@ -41,6 +41,8 @@ struct AliasDbs {
     template: Option<Connection>,
     /// Worker `n`'s connection is at `n - 1`.
     clones: Vec<Connection>,
+    /// The server's version, once asked (by `describe`).
+    server_version: Option<String>,
 }
 
 /// A worker's replacement clones, by alias index.
@@ -112,6 +114,7 @@ impl Databases {
                     migrations: Vec::new(),
                     template: None,
                     clones: Vec::new(),
+                    server_version: None,
                 });
                 continue;
             }
@@ -148,6 +151,7 @@ impl Databases {
                 migrations,
                 template: None,
                 clones: Vec::new(),
+                server_version: None,
             });
         }
         let ledger =
@@ -184,9 +188,10 @@ impl Databases {
     /// A summary of each alias for the run's header: backend, server,
     /// version. Asking for the version is also the first contact with each
     /// server, so an unreachable one fails here, before anything is made.
-    pub(crate) async fn describe(&self) -> Result<Vec<AliasSummary>, RunError> {
+    pub(crate) async fn describe(&mut self) -> Result<Vec<AliasSummary>, RunError> {
         let mut out = Vec::new();
-        for a in &self.aliases {
+        for index in 0..self.aliases.len() {
+            let a = &self.aliases[index];
             let summary = match (&a.cloner, a.mirror_of) {
                 (Some(cloner), _) => {
                     let version =
@@ -198,12 +203,15 @@ impl Databases {
                                 op: "reach the database server",
                                 source,
                             })?;
-                    AliasSummary {
+                    let summary = AliasSummary {
                         alias: a.config.alias.clone(),
                         backend: cloner.backend().to_owned(),
                         server: format!("{} ({version})", cloner.server_label()),
                         mirror_of: None,
-                    }
+                    };
+                    // The fingerprint of a kept template needs it again.
+                    self.aliases[index].server_version = Some(version);
+                    summary
                 }
                 (None, Some(target)) => AliasSummary {
                     alias: a.config.alias.clone(),
@@ -304,10 +312,13 @@ impl Databases {
             op,
             source,
         };
-        let version = cloner
-            .server_version()
-            .await
-            .map_err(|e| backend_error("reach the database server", e))?;
+        let version = match self.aliases[index].server_version.clone() {
+            Some(version) => version,
+            None => cloner
+                .server_version()
+                .await
+                .map_err(|e| backend_error("reach the database server", e))?,
+        };
         let server = cloner.server_label();
         let state = self.reuse.as_ref().expect("reuse is on");
         let registry = state.registry.clone();
