@@ -207,6 +207,7 @@ mod schema;
 mod script;
 mod server;
 mod tablespace;
+pub mod throwaway;
 
 pub use mysql_cloner::{CopyReport, MAX_NAME_LEN, MysqlCloner};
 pub use options::{

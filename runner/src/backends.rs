@@ -62,6 +62,18 @@ pub(crate) fn open(
     }
 }
 
+/// What a throwaway MySQL/MariaDB server runs at start-up (its
+/// superuser's password); `None` in a build without the backend.
+pub(crate) fn mysql_init_statements(password: &str) -> Option<String> {
+    #[cfg(feature = "mysql")]
+    return Some(cloner_mysql::throwaway::init_statements(password));
+    #[cfg(not(feature = "mysql"))]
+    {
+        let _ = password;
+        None
+    }
+}
+
 #[cfg(feature = "sqlite")]
 fn sqlite(
     settings: &crate::config::SqliteSettings,
@@ -263,6 +275,21 @@ fn oracle(
     }
     if settings.datadir.is_some() {
         return Err(bad("datadir", "is a MySQL/MariaDB setting".to_owned()));
+    }
+    for (key, set) in [
+        ("server", settings.server.is_some()),
+        ("ephemeral_dir", settings.ephemeral_dir.is_some()),
+        ("bin_dir", settings.bin_dir.is_some()),
+        ("run_as", settings.run_as.is_some()),
+    ] {
+        if set {
+            return Err(bad(
+                key,
+                "is a setting of throwaway servers, which paraclone starts for PostgreSQL \
+                 and MySQL/MariaDB only"
+                    .to_owned(),
+            ));
+        }
     }
     let route = match settings.strategy.as_deref() {
         None => Route::default(),

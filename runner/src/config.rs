@@ -457,6 +457,18 @@ pub struct ServerSettings {
     pub tablespace: Option<String>,
     /// PostgreSQL: terminate other sessions holding the template.
     pub terminate_sessions: Option<bool>,
+    /// PostgreSQL, MySQL: `"ephemeral"` to start a throwaway server of the
+    /// run's own instead of using `url` (`"url"`, the default).
+    pub server: Option<String>,
+    /// Where a throwaway server's directory goes (default `/dev/shm`
+    /// where it exists, else the temporary directory).
+    pub ephemeral_dir: Option<PathBuf>,
+    /// The directory with a throwaway server's programs (default: `PATH`,
+    /// then `pg_config --bindir`, then where packages install them).
+    pub bin_dir: Option<PathBuf>,
+    /// The user a throwaway server runs as (default: paraclone's; as root,
+    /// PostgreSQL's runs as `postgres`, else `nobody`).
+    pub run_as: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -151,6 +151,16 @@ impl Context {
         crate::databases::add_secrets(&mut self.redactor.lock().expect("not poisoned"), connection);
     }
 
+    /// Masks `secret` in everything shown from now on.
+    pub(crate) fn redactor_add_secret(&self, secret: &str) {
+        self.redactor.lock().expect("not poisoned").add(secret);
+    }
+
+    /// What a child printed, as text, with every known secret masked.
+    pub(crate) fn redact_bytes(&self, output: &[u8]) -> String {
+        self.redact(&String::from_utf8_lossy(output))
+    }
+
     pub(crate) fn redact(&self, text: &str) -> String {
         self.redactor.lock().expect("not poisoned").redact(text)
     }

@@ -26,6 +26,7 @@ use crate::events::{AliasSummary, Event, KeptDatabase, LeftBehind, TestId};
 use crate::ledger::Ledger;
 use crate::migrators;
 use crate::reuse::{self, Registry};
+use crate::servers::Servers;
 use crate::spawn::{self, ChildSpec, Exit};
 use crate::sweep::{self, Gone};
 
@@ -43,6 +44,10 @@ struct AliasDbs {
     clones: Vec<Connection>,
     /// The server's version, once asked (by `describe`).
     server_version: Option<String>,
+    /// On a throwaway server of the run's own: its description and
+    /// version (no server to ask before it is started), and no drops at
+    /// teardown (its databases go with it).
+    throwaway: Option<(String, String)>,
 }
 
 /// A worker's replacement clones, by alias index.
@@ -96,6 +101,7 @@ impl Databases {
         backend: Option<&str>,
         run_id: RunId,
         ledger_dir: &Path,
+        servers: &Servers,
     ) -> Result<Databases, RunError> {
         let mut aliases: Vec<AliasDbs> = Vec::new();
         let mut cloners: HashMap<(String, Option<String>), Arc<dyn Cloner>> = HashMap::new();
@@ -115,6 +121,7 @@ impl Databases {
                     template: None,
                     clones: Vec::new(),
                     server_version: None,
+                    throwaway: None,
                 });
                 continue;
             }
@@ -122,17 +129,39 @@ impl Databases {
             // Before any server is contacted: a placeholder this backend
             // has no value for would reach every worker as an empty string.
             alias.check_env(&chosen.value, &config.path)?;
-            let key = (chosen.value.clone(), alias.url.clone());
+            let throwaway = servers.for_backend(&chosen.value);
+            // On a throwaway server every alias of the backend shares it.
+            let key = (
+                chosen.value.clone(),
+                alias.url.clone().filter(|_| throwaway.is_none()),
+            );
             let cloner = match cloners.get(&key) {
                 Some(c) => Arc::clone(c),
                 None => {
-                    let c = backends::open(
-                        &chosen,
-                        alias.url.as_deref(),
-                        &config.backends,
-                        &config.dir,
-                        &config.path,
-                    )?;
+                    let c = match throwaway {
+                        Some(server) => {
+                            let mut settings = config.backends.clone();
+                            if server.kind() == crate::servers::Kind::Mysql {
+                                settings.mysql.datadir = Some(server.data_dir());
+                            }
+                            let c = backends::open(
+                                &chosen,
+                                Some(&server.url()),
+                                &settings,
+                                &config.dir,
+                                &config.path,
+                            )?;
+                            server.set_label(c.server_label());
+                            c
+                        }
+                        None => backends::open(
+                            &chosen,
+                            alias.url.as_deref(),
+                            &config.backends,
+                            &config.dir,
+                            &config.path,
+                        )?,
+                    };
                     cloners.insert(key, Arc::clone(&c));
                     c
                 }
@@ -152,6 +181,7 @@ impl Databases {
                 template: None,
                 clones: Vec::new(),
                 server_version: None,
+                throwaway: throwaway.map(|s| (s.describe(), s.version().to_owned())),
             });
         }
         let ledger =
@@ -193,6 +223,17 @@ impl Databases {
         for index in 0..self.aliases.len() {
             let a = &self.aliases[index];
             let summary = match (&a.cloner, a.mirror_of) {
+                (Some(cloner), _) if a.throwaway.is_some() => {
+                    let (server, version) = a.throwaway.clone().expect("checked");
+                    let summary = AliasSummary {
+                        alias: a.config.alias.clone(),
+                        backend: cloner.backend().to_owned(),
+                        server,
+                        mirror_of: None,
+                    };
+                    self.aliases[index].server_version = Some(version);
+                    summary
+                }
                 (Some(cloner), _) => {
                     let version =
                         cloner
@@ -855,7 +896,11 @@ impl Databases {
             }
         }
         let created = std::mem::take(&mut *self.created.lock().expect("not poisoned"));
-        let (templates, clones): (Vec<_>, Vec<_>) = created.into_iter().partition(|c| c.template);
+        // Those on a throwaway server go with it (`Servers::stop`).
+        let created = created
+            .into_iter()
+            .filter(|c| self.aliases[c.alias].throwaway.is_none());
+        let (templates, clones): (Vec<_>, Vec<_>) = created.partition(|c| c.template);
         let mut dropped = 0;
         let mut left = Vec::new();
         for batch in [clones, templates] {
@@ -911,6 +956,22 @@ impl Databases {
 
     pub(crate) fn run_id(&self) -> &RunId {
         &self.run_id
+    }
+
+    /// How many databases this run made on throwaway servers (gone when
+    /// they are stopped).
+    pub(crate) fn on_throwaway_servers(&self) -> usize {
+        self.created
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .filter(|c| self.aliases[c.alias].throwaway.is_some())
+            .count()
+    }
+
+    /// The run's ledger (throwaway servers are recorded in it too).
+    pub(crate) fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     /// Aliases with databases of their own (not mirrors).
@@ -1177,6 +1238,17 @@ async fn wait_for_lock(
 
 /// The backend of `alias`: `--db` over the alias's own over `run.backend`,
 /// SQLite when none names one.
+/// The backend of every alias that has databases of its own (not a
+/// mirror), `backend` (`--db`) overriding the config.
+pub(crate) fn chosen_backends(config: &Config, backend: Option<&str>) -> Vec<Located<String>> {
+    config
+        .aliases
+        .iter()
+        .filter(|a| a.mirror.is_none())
+        .map(|a| chosen_backend(a, config, backend))
+        .collect()
+}
+
 fn chosen_backend(alias: &AliasConfig, config: &Config, backend: Option<&str>) -> Located<String> {
     match backend {
         Some(b) => Located {

@@ -27,6 +27,17 @@ pub enum RunError {
     /// The config is missing or wrong.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A throwaway server (`server = "ephemeral"`) could not be found,
+    /// made or started.
+    #[error("throwaway {backend} server: {message}{}", if output.is_empty() { String::new() } else { format!("\n{}", output.trim_end()) })]
+    Server {
+        /// The backend it is for.
+        backend: &'static str,
+        /// What went wrong.
+        message: String,
+        /// What the server or its set-up program printed (redacted).
+        output: String,
+    },
     /// A setting has a value the backend does not accept.
     #[error("{}: {key}: {message}", config.display())]
     BadSetting {

@@ -65,6 +65,8 @@ impl Outcome {
 /// A phase of the run, timed separately in the summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// Starting throwaway servers (`server = "ephemeral"`).
+    Server,
     /// Building the templates.
     Template,
     /// Making the clones.
@@ -81,6 +83,7 @@ impl Phase {
     /// The phase's name in reports.
     pub fn name(self) -> &'static str {
         match self {
+            Phase::Server => "server",
             Phase::Template => "template",
             Phase::Clone => "clone",
             Phase::Discover => "build",
@@ -149,6 +152,14 @@ pub struct SweptRun {
     /// Databases that could not be dropped, and why; they stay in the
     /// ledger for the next sweep.
     pub not_dropped: Vec<(String, String)>,
+    /// Throwaway servers stopped and their directories removed (or, in a
+    /// dry run, that would be), as `<kind> server in <dir>`: the databases
+    /// on them went with them.
+    pub stopped: Vec<String>,
+    /// Throwaway servers that could not be stopped or removed, and why;
+    /// they stay in the ledger, with the databases on them, for the next
+    /// sweep.
+    pub not_stopped: Vec<(String, String)>,
     /// `Some` for `clean --forget`: the databases taken off the ledger
     /// undropped, with the server each is on.
     pub forgotten: Option<Vec<(String, String)>>,
@@ -158,6 +169,14 @@ pub struct SweptRun {
     /// The ledger was left as it is (damaged or unreadable; see
     /// `warnings`).
     pub skipped: bool,
+}
+
+impl SweptRun {
+    /// Whether something it lists could not be dropped or stopped (and
+    /// stays in the ledger).
+    pub fn incomplete(&self) -> bool {
+        !self.not_dropped.is_empty() || !self.not_stopped.is_empty()
+    }
 }
 
 /// Why a run stopped early.

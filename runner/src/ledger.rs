@@ -13,9 +13,12 @@
 //! Lines are JSON objects: a header (`run`), then `create` before each
 //! database is created, `created` or `failed` when the backend answered,
 //! and `dropped` after each confirmed drop (or once the server said the
-//! database is not there). The file is removed when everything it lists
-//! was dropped; what remains is what a later sweep (`paraclone clean`, or
-//! the start of the next run) drops.
+//! database is not there). A throwaway server the run starts is listed the
+//! same way: `server` before its directory is made, `server_pid` once its
+//! process runs, `server_gone` once it is stopped and its directory
+//! removed (the databases on it go with it). The file is removed when
+//! everything it lists was dropped or stopped; what remains is what a later
+//! sweep (`paraclone clean`, or the start of the next run) drops and stops.
 //!
 //! Reading never fails on what a file contains: a line that is not a
 //! ledger line is a [`Record::problems`] entry, and a file with such lines
@@ -29,6 +32,8 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use crate::servers::{Kind, Recorded};
 
 /// One line of a ledger file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +78,21 @@ pub(crate) enum Line {
     /// record written: no sweep drops it, only `paraclone clean
     /// --templates` (or a later run, once it is stale and unused).
     KeptTemplate { name: String },
+    /// Written (and synced) before a throwaway server's directory is made
+    /// and its process started.
+    Server {
+        kind: Kind,
+        /// Its directory (lossy, like `config`): removed with it.
+        dir: String,
+        port: u16,
+        /// The `server` its databases are recorded with.
+        label: String,
+    },
+    /// The server's process was started.
+    ServerPid { dir: String, pid: u32 },
+    /// The server was stopped and its directory removed: it, and every
+    /// database on it, are gone.
+    ServerGone { dir: String },
 }
 
 /// How far the create of a listed database got.
@@ -119,7 +139,7 @@ impl Ledger {
                     .duration_since(UNIX_EPOCH)
                     .unwrap_or_default()
                     .as_secs(),
-                config: config.to_string_lossy().into_owned(),
+                config: lossy(config),
             })?;
             std::fs::rename(&temporary, &path)?;
             Ok(ledger)
@@ -186,12 +206,37 @@ impl Ledger {
         })
     }
 
+    /// Records, durably, that the throwaway server `server` is about to be
+    /// made (its `pid` is not written: [`Ledger::server_started`] does).
+    pub(crate) fn will_start_server(&self, server: &Recorded) -> std::io::Result<()> {
+        self.append(&Line::Server {
+            kind: server.kind,
+            dir: lossy(&server.dir),
+            port: server.port,
+            label: server.label.clone(),
+        })
+    }
+
+    /// Records that the process of the server in `dir` was started.
+    pub(crate) fn server_started(&self, dir: &Path, pid: u32) -> std::io::Result<()> {
+        self.append(&Line::ServerPid {
+            dir: lossy(dir),
+            pid,
+        })
+    }
+
+    /// Records that the server in `dir` was stopped and its directory
+    /// removed: it leaves the ledger, and so do the databases on it.
+    pub(crate) fn server_gone(&self, dir: &Path) -> std::io::Result<()> {
+        self.append(&Line::ServerGone { dir: lossy(dir) })
+    }
+
     /// Ends the run's use of the ledger: the file is removed if nothing in
-    /// it is left to drop, and kept (unlocked) for a later sweep otherwise.
+    /// it is left to drop or stop, and kept (unlocked) for a later sweep
+    /// otherwise.
     pub(crate) fn close(self) -> std::io::Result<()> {
         let file = self.file.into_inner().expect("not poisoned");
-        let remaining = read(&self.path, &file)?.pending.len();
-        if remaining == 0 {
+        if read(&self.path, &file)?.is_empty() {
             std::fs::remove_file(&self.path)?;
         }
         Ok(())
@@ -201,6 +246,12 @@ impl Ledger {
         let mut file = self.file.lock().expect("not poisoned");
         write_line(&mut file, line)
     }
+}
+
+/// A path as a ledger line holds it: a path that is not UTF-8 must not
+/// stop the run.
+fn lossy(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 fn write_line(file: &mut File, line: &Line) -> std::io::Result<()> {
@@ -256,6 +307,9 @@ pub(crate) struct Record {
     pub(crate) header: Option<Header>,
     /// Created (or maybe created), not yet dropped, in creation order.
     pub(crate) pending: Vec<Pending>,
+    /// Throwaway servers started (or maybe started), not yet stopped, in
+    /// start order.
+    pub(crate) servers: Vec<Recorded>,
     /// What could not be read, one sentence each (line numbers, an
     /// excerpt), for the user.
     pub(crate) problems: Vec<String>,
@@ -263,6 +317,27 @@ pub(crate) struct Record {
     /// than it should (a last line cut short by a crash is a problem, but
     /// not damage: the run died while writing it).
     pub(crate) damaged: bool,
+}
+
+impl Record {
+    /// Whether it lists nothing left to drop or stop.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.servers.is_empty()
+    }
+
+    /// Takes the server in `dir` off the list, with the databases on it (a
+    /// `dir` never listed changes nothing).
+    fn server_gone(&mut self, dir: &Path) {
+        let mut labels = Vec::new();
+        self.servers.retain(|s| {
+            let gone = s.dir == dir;
+            if gone {
+                labels.push(s.label.clone());
+            }
+            !gone
+        });
+        self.pending.retain(|p| !labels.contains(&p.server));
+    }
 }
 
 /// Reads the ledger at `path` through `file` (opened on it).
@@ -276,6 +351,7 @@ fn read(path: &Path, mut file: &File) -> std::io::Result<Record> {
         run_id: run_of(path).unwrap_or_default().to_owned(),
         header: None,
         pending: Vec::new(),
+        servers: Vec::new(),
         problems: Vec::new(),
         damaged: false,
     };
@@ -345,6 +421,25 @@ fn read(path: &Path, mut file: &File) -> std::io::Result<Record> {
                     p.reusable = true;
                 }
             }
+            Line::Server {
+                kind,
+                dir,
+                port,
+                label,
+            } => record.servers.push(Recorded {
+                kind,
+                dir: PathBuf::from(dir),
+                port,
+                label,
+                pid: None,
+            }),
+            Line::ServerPid { dir, pid } => {
+                let dir = Path::new(&dir);
+                if let Some(s) = record.servers.iter_mut().rev().find(|s| s.dir == dir) {
+                    s.pid = Some(pid);
+                }
+            }
+            Line::ServerGone { dir } => record.server_gone(Path::new(&dir)),
         }
     }
     if record.header.is_none() {
@@ -412,9 +507,18 @@ impl Orphan {
         Ok(())
     }
 
-    /// Removes the ledger file if nothing in it is left to drop.
+    /// Records that the sweeper stopped the server in `dir` and removed its
+    /// directory: it leaves the record, with the databases on it.
+    pub(crate) fn server_gone(&mut self, dir: &Path) -> std::io::Result<()> {
+        let mut file = OpenOptions::new().append(true).open(&self.record.path)?;
+        write_line(&mut file, &Line::ServerGone { dir: lossy(dir) })?;
+        self.record.server_gone(dir);
+        Ok(())
+    }
+
+    /// Removes the ledger file if nothing in it is left to drop or stop.
     pub(crate) fn finish(self) -> std::io::Result<()> {
-        if self.file.is_some() && self.record.pending.is_empty() {
+        if self.file.is_some() && self.record.is_empty() {
             std::fs::remove_file(&self.record.path)?;
         }
         Ok(())
@@ -492,6 +596,7 @@ pub(crate) fn orphans(
                 run_id: run.to_owned(),
                 header: None,
                 pending: Vec::new(),
+                servers: Vec::new(),
                 problems: vec![why],
                 damaged: true,
             },
@@ -794,6 +899,140 @@ mod tests {
         orphan.forget().unwrap();
         let gone = dead_run(dir.path(), "run9").unwrap_err();
         assert!(gone.to_string().contains("no ledger of run run9"), "{gone}");
+    }
+
+    fn server(dir: &Path, label: &str) -> Recorded {
+        Recorded {
+            kind: Kind::Postgres,
+            dir: dir.to_owned(),
+            port: 54321,
+            label: label.to_owned(),
+            pid: None,
+        }
+    }
+
+    #[test]
+    fn a_server_is_listed_until_it_is_gone_and_its_databases_go_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create(dir.path(), "run10", Path::new("/p")).unwrap();
+        let srv = Path::new("/tmp/pc/srv1");
+        ledger.will_start_server(&server(srv, "L1")).unwrap();
+        ledger.server_started(srv, 4242).unwrap();
+        for name in ["s_tpl", "s_w1"] {
+            ledger
+                .will_create("default", "postgres", "L1", name)
+                .unwrap();
+        }
+        ledger.will_create("other", "sqlite", "S", "o_w1").unwrap();
+        // Lines for a server never listed change nothing.
+        ledger
+            .server_started(Path::new("/tmp/pc/elsewhere"), 1)
+            .unwrap();
+        ledger.server_gone(Path::new("/tmp/pc/elsewhere")).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("run10.jsonl")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[1..3],
+            [
+                r#"{"op":"server","kind":"postgres","dir":"/tmp/pc/srv1","port":54321,"label":"L1"}"#,
+                r#"{"op":"server_pid","dir":"/tmp/pc/srv1","pid":4242}"#,
+            ]
+        );
+        let by_age = orphans(dir.path(), None, Some(Duration::ZERO)).unwrap();
+        assert_eq!(
+            by_age[0].record.servers,
+            [Recorded {
+                pid: Some(4242),
+                ..server(srv, "L1")
+            }]
+        );
+        assert_eq!(by_age[0].record.pending.len(), 3);
+        drop(by_age);
+
+        ledger.server_gone(srv).unwrap();
+        let by_age = orphans(dir.path(), None, Some(Duration::ZERO)).unwrap();
+        assert!(by_age[0].record.servers.is_empty());
+        let names: Vec<&str> = by_age[0]
+            .record
+            .pending
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names, ["o_w1"], "the databases on it went with it");
+        drop(by_age);
+        ledger.dropped("o_w1").unwrap();
+        ledger.close().unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_server_left_keeps_the_ledger_even_without_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create(dir.path(), "run11", Path::new("/p")).unwrap();
+        let srv = Path::new("/tmp/pc/srv2");
+        ledger.will_start_server(&server(srv, "L2")).unwrap();
+        ledger.close().unwrap();
+        let found = orphans(dir.path(), None, None).unwrap();
+        assert_eq!(found.len(), 1, "the server is left to stop");
+        assert!(found[0].record.pending.is_empty());
+        assert_eq!(found[0].record.servers, [server(srv, "L2")]);
+    }
+
+    #[test]
+    fn a_run_killed_before_its_server_ran_leaves_it_without_a_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::create(dir.path(), "run12", Path::new("/p")).unwrap();
+        let (first, second) = (Path::new("/tmp/pc/a"), Path::new("/tmp/pc/b"));
+        ledger.will_start_server(&server(first, "LA")).unwrap();
+        ledger.server_started(first, 7).unwrap();
+        ledger
+            .will_create("default", "postgres", "LA", "a_w1")
+            .unwrap();
+        ledger.will_start_server(&server(second, "LB")).unwrap();
+        ledger
+            .will_create("other", "postgres", "LB", "b_w1")
+            .unwrap();
+        // Killed here: between `server` and `server_pid` of the second.
+        drop(ledger);
+        let mut found = orphans(dir.path(), None, None).unwrap();
+        let orphan = &mut found[0];
+        let pids: Vec<(&Path, Option<u32>)> = orphan
+            .record
+            .servers
+            .iter()
+            .map(|s| (s.dir.as_path(), s.pid))
+            .collect();
+        assert_eq!(pids, [(first, Some(7)), (second, None)]);
+
+        orphan.server_gone(second).unwrap();
+        let names: Vec<&str> = orphan
+            .record
+            .pending
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names, ["a_w1"]);
+        found.pop().unwrap().finish().unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "a server is still listed"
+        );
+
+        let mut found = orphans(dir.path(), None, None).unwrap();
+        let orphan = &mut found[0];
+        assert_eq!(
+            orphan.record.servers,
+            [Recorded {
+                pid: Some(7),
+                ..server(first, "LA")
+            }],
+            "what the sweeper wrote is read back"
+        );
+        orphan.server_gone(first).unwrap();
+        assert!(orphan.record.pending.is_empty());
+        found.pop().unwrap().finish().unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -41,6 +41,7 @@ mod reporter;
 mod reuse;
 mod run;
 mod schedule;
+mod servers;
 mod spawn;
 mod sweep;
 mod worker;

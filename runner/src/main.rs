@@ -181,6 +181,12 @@ struct TestArgs {
     #[arg(long, env = "PARACLONE_REUSE", conflicts_with = "share_database")]
     reuse: bool,
 
+    /// Start a throwaway PostgreSQL/MariaDB server of this run's own, in
+    /// RAM, for every server backend of the run (`server = "ephemeral"`
+    /// does it for one); stopped and removed at the end.
+    #[arg(long, env = "PARACLONE_EPHEMERAL")]
+    ephemeral: bool,
+
     /// Run a failed test again, on fresh clones, up to N times (overrides
     /// `tests.retries`); one that passes then is FLAKY.
     #[arg(long, value_name = "N")]
@@ -406,7 +412,7 @@ fn clean(args: CleanArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         templates: args.templates,
     })?;
     reporter.report_clean(&runs, args.dry_run);
-    let failed = runs.iter().any(|r| !r.not_dropped.is_empty());
+    let failed = runs.iter().any(runner::SweptRun::incomplete);
     Ok(if failed {
         exit_code::COULD_NOT_RUN
     } else {
@@ -469,6 +475,7 @@ fn test(args: TestArgs, reporter: &mut Reporter) -> Result<i32, RunError> {
         retries: args.retries,
         durations_from: args.durations_from,
         reuse: args.reuse,
+        ephemeral: args.ephemeral,
     };
     let flaky_fails = args.flaky_fails;
     let stats = Runner::new(options).execute(|event| reporter.report(&event))?;

@@ -17,12 +17,13 @@ use futures_util::future::join_all;
 use crate::adapter::{self, Suite, TestResult};
 use crate::config::{Config, Parallel, Preset, TestsKind};
 use crate::context::Context;
-use crate::databases::{Databases, Replaced};
+use crate::databases::{self, Databases, Replaced};
 use crate::durations::{self, Durations};
 use crate::error::RunError;
 use crate::events::SweptRun;
-use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
+use crate::events::{CancelReason, Event, LeftBehind, Outcome, Phase, RunStats, TestId};
 use crate::schedule::{self, Costs};
+use crate::servers::Servers;
 use crate::spawn::{self, ChildSpec, Finished};
 use crate::sweep::{self, SweepOptions};
 use crate::worker::{GroupLimits, Observer, StartError, Worker};
@@ -64,6 +65,9 @@ pub struct RunOptions {
     /// Keep templates and reuse them by fingerprint (`--reuse`; the config's
     /// `[run] reuse` turns it on too).
     pub reuse: bool,
+    /// Start a throwaway server for every server backend of the run
+    /// (`--ephemeral`), as `server = "ephemeral"` does for one.
+    pub ephemeral: bool,
 }
 
 /// The order groups (and the tests in each) are run in.
@@ -172,11 +176,19 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         .resolve();
     let run_id = RunId::generate();
     let ledger_dir = options.config.state_dir.join("ledger");
+    let servers = Servers::plan(
+        &options.config,
+        &databases::chosen_backends(&options.config, options.backend.as_deref()),
+        options.ephemeral,
+        run_id.as_str(),
+    )
+    .await?;
     let mut dbs = Databases::plan(
         &options.config,
         options.backend.as_deref(),
         run_id.clone(),
         &ledger_dir,
+        &servers,
     )?;
     // Whatever runs that died before us left, and their ledgers list, goes
     // first. A database the sweep cannot drop is reported and stays listed;
@@ -196,7 +208,13 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         ctx.send(Event::Swept { runs: swept });
     }
     if options.reuse || options.config.reuse {
-        if options.share_database {
+        if !servers.is_empty() {
+            ctx.send(Event::Warning {
+                message: "[run] reuse is off for this run: a throwaway server ends with the run, \
+                          and its templates with it"
+                    .to_owned(),
+            });
+        } else if options.share_database {
             // Workers writing to a kept template would hand their rows to
             // every later run.
             ctx.send(Event::Warning {
@@ -217,9 +235,11 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
 
     // Everything from here on may create databases: whatever happens inside
     // (an error, a panic, a stop), teardown runs after it.
-    let outcome = AssertUnwindSafe(provision_and_run(&options, &ctx, &mut dbs, &mut stats))
-        .catch_unwind()
-        .await;
+    let outcome = AssertUnwindSafe(provision_and_run(
+        &options, &ctx, &mut dbs, &servers, &mut stats,
+    ))
+    .catch_unwind()
+    .await;
 
     stats.clone_methods = dbs.clone_methods();
     if !options.share_database {
@@ -232,7 +252,18 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         phase: Phase::Teardown,
         steps: 0,
     });
-    let (dropped, left_behind) = dbs.teardown(&ctx).await;
+    let with_servers = dbs.on_throwaway_servers();
+    let (mut dropped, mut left_behind) = dbs.teardown(&ctx).await;
+    // The servers last: a database on one goes with it.
+    let servers_left = servers.stop(dbs.ledger()).await;
+    if servers_left.is_empty() {
+        dropped += with_servers;
+    }
+    left_behind.extend(servers_left.into_iter().map(|(server, reason)| LeftBehind {
+        alias: String::new(),
+        name: server,
+        reason,
+    }));
     let duration = teardown.elapsed();
     ctx.send(Event::PhaseFinished {
         phase: Phase::Teardown,
@@ -272,6 +303,7 @@ async fn provision_and_run(
     options: &RunOptions,
     ctx: &Context,
     dbs: &mut Databases,
+    servers: &Servers,
     stats: &mut RunStats,
 ) -> Result<(), RunError> {
     let aliases = dbs.describe().await?;
@@ -335,7 +367,15 @@ async fn provision_and_run(
         suite.map(|s| (s, duration))
     };
     let provision = async {
-        let result = provision(dbs, stats.workers, units_rx, options.share_database, ctx).await;
+        let result = provision(
+            dbs,
+            servers,
+            stats.workers,
+            units_rx,
+            options.share_database,
+            ctx,
+        )
+        .await;
         if let Err(e) = &result
             && !matches!(e, RunError::Interrupted)
         {
@@ -354,6 +394,9 @@ async fn provision_and_run(
     };
     stats.clones = phases.2;
     stats.workers = phases.3;
+    if let Some(server) = phases.4 {
+        stats.phases.push((Phase::Server, server));
+    }
     stats.phases.push((Phase::Template, phases.0));
     stats.phases.push((Phase::Clone, phases.1));
     stats.phases.push((Phase::Discover, discover_time));
@@ -435,17 +478,36 @@ async fn provision_and_run(
     Ok(())
 }
 
-/// Builds the templates, then, once the tests are listed (`units` is how
-/// many groups they make), the clones for as many slots as there are
-/// groups, at most `workers`. Returns the time of each phase, the number of
-/// clones and the number of slots.
+/// Starts the throwaway servers, builds the templates, then, once the
+/// tests are listed (`units` is how many groups they make), the clones for
+/// as many slots as there are groups, at most `workers`. Returns the time
+/// of the template and clone phases, the number of clones, the number of
+/// slots and, if there were servers to start, the time that took.
 async fn provision(
     dbs: &mut Databases,
+    servers: &Servers,
     workers: usize,
     mut units: tokio::sync::watch::Receiver<Option<usize>>,
     share: bool,
     ctx: &Context,
-) -> Result<(Duration, Duration, usize, usize), RunError> {
+) -> Result<(Duration, Duration, usize, usize, Option<Duration>), RunError> {
+    let mut server_time = None;
+    if !servers.is_empty() {
+        let started = Instant::now();
+        ctx.send(Event::PhaseStarted {
+            phase: Phase::Server,
+            steps: 0,
+        });
+        let result = servers.start(dbs.ledger(), ctx).await;
+        let duration = started.elapsed();
+        ctx.send(Event::PhaseFinished {
+            phase: Phase::Server,
+            duration,
+        });
+        result?;
+        ctx.checkpoint("server").await;
+        server_time = Some(duration);
+    }
     let started = Instant::now();
     ctx.send(Event::PhaseStarted {
         phase: Phase::Template,
@@ -469,7 +531,7 @@ async fn provision(
     // No test selected: the run ends before it needs a clone.
     let workers = workers.min(units).max(1);
     if units == 0 {
-        return Ok((template, Duration::ZERO, 0, workers));
+        return Ok((template, Duration::ZERO, 0, workers, server_time));
     }
 
     let started = Instant::now();
@@ -487,7 +549,7 @@ async fn provision(
         phase: Phase::Clone,
         duration: clone,
     });
-    Ok((template, clone, made?, workers))
+    Ok((template, clone, made?, workers, server_time))
 }
 
 /// Runs the suite's groups on `workers` slots: a free slot takes the next

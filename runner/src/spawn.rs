@@ -28,6 +28,12 @@ pub(crate) struct ChildSpec {
     pub(crate) cwd: PathBuf,
     /// Variables set on top of paraclone's own environment.
     pub(crate) env: Vec<(String, String)>,
+    /// Run it as this user and group (uid, gid): a server that refuses to
+    /// run as root.
+    pub(crate) run_as: Option<(u32, u32)>,
+    /// A server paraclone stops itself: its tag is not one the end of the
+    /// run phase kills ([`kill_leftovers`]).
+    pub(crate) server: bool,
 }
 
 impl ChildSpec {
@@ -37,6 +43,8 @@ impl ChildSpec {
             args: Vec::new(),
             cwd: cwd.into(),
             env: Vec::new(),
+            run_as: None,
+            server: false,
         }
     }
 
@@ -71,6 +79,19 @@ impl ChildSpec {
 
     pub(crate) fn envs(mut self, env: impl IntoIterator<Item = (String, String)>) -> ChildSpec {
         self.env.extend(env);
+        self
+    }
+
+    /// Runs it as `uid`/`gid` (`None`: as paraclone).
+    pub(crate) fn run_as(mut self, user: Option<(u32, u32)>) -> ChildSpec {
+        self.run_as = user;
+        self
+    }
+
+    /// Marks it as a server, stopped by paraclone's own teardown rather
+    /// than swept up with what tests left running.
+    pub(crate) fn server(mut self) -> ChildSpec {
+        self.server = true;
         self
     }
 
@@ -149,6 +170,10 @@ fn command(spec: &ChildSpec) -> std::io::Result<(tokio::process::Command, std::i
         .stderr(writer)
         .process_group(0)
         .kill_on_drop(true);
+    if let Some((uid, gid)) = spec.run_as {
+        // As root, std also drops the supplementary groups.
+        cmd.uid(uid).gid(gid);
+    }
     Ok((cmd, reader))
 }
 
@@ -193,7 +218,8 @@ struct Tail {
 pub(crate) fn start(spec: &ChildSpec, capture: Capture) -> std::io::Result<Running> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tag = format!(
-        "{}-{}",
+        "{}{}-{}",
+        if spec.server { "server-" } else { "" },
         std::process::id(),
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
@@ -255,6 +281,12 @@ pub(crate) fn start(spec: &ChildSpec, capture: Capture) -> std::io::Result<Runni
 }
 
 impl Running {
+    /// Its process id (also its process group's), while it has not been
+    /// waited for.
+    pub(crate) fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Waits for the child to exit (cancel-safe).
     pub(crate) async fn wait(&mut self) -> std::io::Result<Exit> {
         Ok(Exit::from(self.child.wait().await?))

@@ -42,3 +42,18 @@ pub(crate) fn kill_tagged(var: &str, value: &str, prefix: bool) -> usize {
     }
     killed
 }
+
+/// Whether process `pid`'s command line names `path` (as an argument, or
+/// inside one, like `--datadir=<path>/data`). A process that cannot be
+/// read does not.
+pub(crate) fn mentions(pid: u32, path: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt as _;
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let wanted = path.as_os_str().as_bytes();
+    !wanted.is_empty()
+        && cmdline
+            .split(|b| *b == 0)
+            .any(|arg| arg.windows(wanted.len()).any(|w| w == wanted))
+}

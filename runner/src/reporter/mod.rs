@@ -244,6 +244,7 @@ impl Reporter {
             Event::PhaseStarted { phase, steps } => {
                 if let Some(p) = &self.progress {
                     match phase {
+                        Phase::Server => p.stage("server", 0),
                         Phase::Template => p.stage("template", 0),
                         Phase::Clone => p.stage("cloning", *steps),
                         Phase::Run => p.stage("testing", *steps),
@@ -845,7 +846,23 @@ fn sweep_text(runs: &[SweptRun], dry_run: bool, color: bool) -> String {
             ("Forget", format!("{verb} {}{tail}", list(&names)))
         } else {
             let verb = if dry_run { "would drop" } else { "dropped" };
-            ("Sweep", format!("{verb} {}", list(&run.dropped)))
+            let mut done = Vec::new();
+            if !run.stopped.is_empty() {
+                let (stop, their) = match (dry_run, run.stopped.len()) {
+                    (true, 1) => ("would stop", "its"),
+                    (true, _) => ("would stop", "their"),
+                    (false, 1) => ("stopped", "its"),
+                    (false, _) => ("stopped", "their"),
+                };
+                done.push(format!(
+                    "{stop} {}, with {their} databases",
+                    run.stopped.join(", ")
+                ));
+            }
+            if !run.dropped.is_empty() || run.stopped.is_empty() {
+                done.push(format!("{verb} {}", list(&run.dropped)));
+            }
+            ("Sweep", done.join("; "))
         };
         let _ = writeln!(
             text,
@@ -861,13 +878,28 @@ fn sweep_text(runs: &[SweptRun], dry_run: bool, color: bool) -> String {
                 run.absent.join(", ")
             );
         }
-        for (name, why) in &run.not_dropped {
+        for (what, why) in &run.not_stopped {
             let _ = writeln!(
                 text,
-                "{warn} could not drop {name}: {why} (kept in the ledger; if its server is gone \
-                 for good, `paraclone clean --forget {}` takes the run off the ledger)",
-                run.run_id
+                "{warn} could not stop {what}: {why} (kept in the ledger, with its databases; \
+                 the next sweep tries again)"
             );
+        }
+        for (name, why) in &run.not_dropped {
+            if run.alive {
+                // A live run cannot be forgotten: it still owns its ledger.
+                let _ = writeln!(
+                    text,
+                    "{warn} could not drop {name}: {why} (kept in the ledger)"
+                );
+            } else {
+                let _ = writeln!(
+                    text,
+                    "{warn} could not drop {name}: {why} (kept in the ledger; if its server is \
+                     gone for good, `paraclone clean --forget {}` takes the run off the ledger)",
+                    run.run_id
+                );
+            }
         }
         for warning in &run.warnings {
             let _ = writeln!(text, "{warn} {warning}");

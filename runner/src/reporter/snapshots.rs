@@ -1,12 +1,12 @@
 //! Snapshot tests of what the reporter prints: the same events in colour
-//! and plain, and the lines of runs that stopped early, whole.
+//! and plain, and the lines of runs that stopped early and of sweeps, whole.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{Color, Reporter, ReporterOptions};
-use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, TestId};
+use crate::events::{CancelReason, Event, Outcome, Phase, RunStats, SweptRun, TestId};
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -318,5 +318,98 @@ fn fresh_clones_after_a_timeout_say_timed_out_and_after_a_crash_crashed() {
             "    Replaced w1 got fresh clones after shop::it hang::hang timed out",
             "    Replaced w1 got fresh clones after shop::it boom::exit crashed",
         ]
+    );
+}
+
+/// The report of a run that died (pid 7 on `ci`, 90 s ago), nothing done.
+fn swept(run_id: &str) -> SweptRun {
+    SweptRun {
+        run_id: run_id.to_owned(),
+        pid: Some(7),
+        host: Some("ci".to_owned()),
+        age: Some(Duration::from_secs(90)),
+        alive: false,
+        dropped: Vec::new(),
+        absent: Vec::new(),
+        not_dropped: Vec::new(),
+        stopped: Vec::new(),
+        not_stopped: Vec::new(),
+        forgotten: None,
+        warnings: Vec::new(),
+        skipped: false,
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn a_sweep_names_the_throwaway_servers_it_stopped_and_those_it_could_not() {
+    let runs = vec![
+        SweptRun {
+            stopped: strings(&["postgres server in /dev/shm/paraclone-aaaaaaaaaa-postgres"]),
+            dropped: strings(&["shop_pcaaaaaaaaaa_w1"]),
+            ..swept("aaaaaaaaaa")
+        },
+        SweptRun {
+            stopped: strings(&[
+                "postgres server in /dev/shm/paraclone-bbbbbbbbbb-postgres",
+                "mysql server in /dev/shm/paraclone-bbbbbbbbbb-mysql",
+            ]),
+            ..swept("bbbbbbbbbb")
+        },
+        SweptRun {
+            not_stopped: vec![(
+                "mysql server in /dev/shm/paraclone-cccccccccc-mysql".to_owned(),
+                "could not remove /dev/shm/paraclone-cccccccccc-mysql: Permission denied"
+                    .to_owned(),
+            )],
+            not_dropped: vec![(
+                "shop_pccccccccccc_w1".to_owned(),
+                "the throwaway server it is on could not be stopped".to_owned(),
+            )],
+            ..swept("cccccccccc")
+        },
+        SweptRun {
+            alive: true,
+            not_dropped: vec![(
+                "shop_pcdddddddddd_w1".to_owned(),
+                "it is on a throwaway server of its run, which is still running and stops it \
+                 itself"
+                    .to_owned(),
+            )],
+            ..swept("dddddddddd")
+        },
+    ];
+    let out = printed(Color::Never, &[Event::Swept { runs }]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "       Sweep run aaaaaaaaaa (pid 7 on ci, started 1m 30s ago, no longer running): stopped postgres server in /dev/shm/paraclone-aaaaaaaaaa-postgres, with its databases; dropped shop_pcaaaaaaaaaa_w1",
+            "       Sweep run bbbbbbbbbb (pid 7 on ci, started 1m 30s ago, no longer running): stopped postgres server in /dev/shm/paraclone-bbbbbbbbbb-postgres, mysql server in /dev/shm/paraclone-bbbbbbbbbb-mysql, with their databases",
+            "       Sweep run cccccccccc (pid 7 on ci, started 1m 30s ago, no longer running): dropped nothing",
+            "     WARNING could not stop mysql server in /dev/shm/paraclone-cccccccccc-mysql: could not remove /dev/shm/paraclone-cccccccccc-mysql: Permission denied (kept in the ledger, with its databases; the next sweep tries again)",
+            "     WARNING could not drop shop_pccccccccccc_w1: the throwaway server it is on could not be stopped (kept in the ledger; if its server is gone for good, `paraclone clean --forget cccccccccc` takes the run off the ledger)",
+            "       Sweep run dddddddddd (pid 7 on ci, started 1m 30s ago, still running, older than the limit): dropped nothing",
+            "     WARNING could not drop shop_pcdddddddddd_w1: it is on a throwaway server of its run, which is still running and stops it itself (kept in the ledger)",
+        ]
+    );
+}
+
+#[test]
+fn a_dry_sweep_says_which_throwaway_servers_it_would_stop() {
+    let buffer = Buffer::default();
+    let mut r = Reporter::to_writer(Box::new(buffer.clone()), ReporterOptions::default());
+    let run = SweptRun {
+        stopped: strings(&["postgres server in /dev/shm/paraclone-eeeeeeeeee-postgres"]),
+        ..swept("eeeeeeeeee")
+    };
+    r.report_clean(&[run], true);
+    let out = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        out,
+        "       Sweep run eeeeeeeeee (pid 7 on ci, started 1m 30s ago, no longer running): \
+         would stop postgres server in /dev/shm/paraclone-eeeeeeeeee-postgres, with its databases\n"
     );
 }

@@ -15,7 +15,7 @@ const PHASES: &[&str] = &["template", "clone", "run", "teardown"];
 
 /// Processes (other than paraclone itself) whose environment holds this
 /// run's id: the run's setup commands and test processes.
-fn processes_of_run(run_id: &str) -> Vec<i32> {
+pub(crate) fn processes_of_run(run_id: &str) -> Vec<i32> {
     let needle = format!("PARACLONE_RUN_ID={run_id}");
     std::fs::read_dir("/proc")
         .expect("/proc")
@@ -30,7 +30,7 @@ fn processes_of_run(run_id: &str) -> Vec<i32> {
 
 /// Runs the example on `backend`, pauses it at `phase`, sends `signal`,
 /// and returns what it printed.
-fn interrupt(project: &Project, backend: &str, phase: &str, signal: Signal) -> Run {
+pub(crate) fn interrupt(project: &Project, backend: &str, phase: &str, signal: Signal) -> Run {
     let pause = project.dir.path().join(format!("paused-{phase}"));
     let _ = std::fs::remove_file(&pause);
     let child = project
@@ -46,7 +46,7 @@ fn interrupt(project: &Project, backend: &str, phase: &str, signal: Signal) -> R
     Run::from(child.wait_with_output().expect("paraclone ends"))
 }
 
-fn wait_for(file: &Path, child: &std::process::Child) {
+pub(crate) fn wait_for(file: &Path, child: &std::process::Child) {
     let started = Instant::now();
     while !file.exists() {
         assert!(

@@ -9,6 +9,8 @@ mod ci;
 mod cli;
 mod color;
 mod command;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod ephemeral;
 mod example;
 mod faults;
 mod leaks;

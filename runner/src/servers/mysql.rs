@@ -1,0 +1,86 @@
+//! A throwaway MariaDB (or MySQL) server: `mariadb-install-db` (`mysqld
+//! --initialize-insecure`), then the server with durability off.
+
+use super::Server;
+use super::programs::Flavor;
+use crate::context::Context;
+use crate::error::RunError;
+use crate::spawn::ChildSpec;
+
+/// The statements the server runs at every start (its password).
+const INIT_FILE: &str = "init.sql";
+
+/// The socket's name in the server's socket directory.
+const SOCKET: &str = "mysqld.sock";
+
+/// Settings for speed: nothing is flushed or doubled (the data is thrown
+/// away), no binary log, a small redo log (less to write and to copy).
+const SETTINGS: &[&str] = &[
+    "--innodb-flush-log-at-trx-commit=0",
+    "--innodb-doublewrite=0",
+    "--innodb-log-file-size=16M",
+    "--innodb-buffer-pool-size=128M",
+    "--skip-log-bin",
+    "--skip-name-resolve",
+    "--max-connections=300",
+];
+
+/// Makes its data directory.
+pub(super) async fn init(server: &Server, ctx: &Context) -> Result<(), RunError> {
+    let data = server.data_dir();
+    let spec = match server.programs.flavor {
+        Flavor::Mysql => ChildSpec::new(&server.programs.init, &server.dir)
+            .arg("--no-defaults")
+            .arg("--initialize-insecure")
+            .arg(format!("--datadir={}", data.display())),
+        Flavor::Mariadb | Flavor::Postgres => ChildSpec::new(&server.programs.init, &server.dir)
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args([
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+            ])
+            .args(user_arg()),
+    };
+    server.run_setup(spec, ctx).await
+}
+
+/// The server's command line; writes the start-up statements it reads.
+pub(super) fn server(server: &Server) -> std::io::Result<ChildSpec> {
+    let init = server.dir.join(INIT_FILE);
+    let statements = crate::backends::mysql_init_statements(&server.password)
+        .ok_or_else(|| std::io::Error::other("this build has no mysql backend"))?;
+    if !init.exists() {
+        super::postgres::write_private(&init, &statements)?;
+    }
+    let data = server.data_dir();
+    Ok(ChildSpec::new(&server.programs.server, &server.dir)
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .arg(format!(
+            "--socket={}",
+            server.socket_dir().join(SOCKET).display()
+        ))
+        .arg(format!("--port={}", server.port))
+        .arg("--bind-address=127.0.0.1")
+        .arg(format!(
+            "--pid-file={}",
+            data.join(super::recorded::PID_FILE).display()
+        ))
+        .arg(format!("--init-file={}", init.display()))
+        .args(SETTINGS)
+        .args(user_arg()))
+}
+
+/// Whether it accepts connections: its socket answers.
+pub(super) fn ready(server: &Server) -> bool {
+    std::os::unix::net::UnixStream::connect(server.socket_dir().join(SOCKET)).is_ok()
+}
+
+/// As root, the server must be told to stay root (it would refuse to
+/// start): paraclone copies table files into its data directory, which
+/// the server must be able to read.
+fn user_arg() -> Option<&'static str> {
+    nix::unistd::geteuid().is_root().then_some("--user=root")
+}
