@@ -58,6 +58,8 @@ pub(crate) struct Server {
     /// refuses to run as root).
     run_as: Option<(u32, u32)>,
     programs: Programs,
+    /// Where what outlives a run is kept (`<state dir>/servers`).
+    cache_dir: PathBuf,
     /// The label its databases are recorded under (the cloner's, set once
     /// the cloner for it is opened).
     label: OnceLock<String>,
@@ -140,6 +142,7 @@ impl Servers {
                 dir,
                 run_as,
                 programs,
+                cache_dir: config.state_dir.join("servers"),
                 label: OnceLock::new(),
                 recorded: std::sync::atomic::AtomicBool::new(false),
                 process: Mutex::new(None),
@@ -298,7 +301,11 @@ impl Server {
                 .map_err(|e| error(format!("could not write the ledger: {e}")))?;
         }
         *self.process.lock().expect("not poisoned") = Some(running);
-        self.wait_ready(ctx).await
+        self.wait_ready(ctx).await?;
+        match self.kind {
+            Kind::Postgres => postgres::started(self, ctx).await,
+            Kind::Mysql => Ok(()),
+        }
     }
 
     /// Waits until the server accepts connections, it exits, the run is

@@ -53,6 +53,11 @@ pub(super) async fn init(server: &Server, ctx: &Context) -> Result<(), RunError>
     result
 }
 
+/// What is done once it accepts connections.
+pub(super) async fn started(_server: &Server, _ctx: &Context) -> Result<(), RunError> {
+    Ok(())
+}
+
 /// The server's command line.
 pub(super) fn server(server: &Server) -> ChildSpec {
     let mut spec = ChildSpec::new(&server.programs.server, &server.dir)
