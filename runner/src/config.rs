@@ -460,6 +460,10 @@ pub struct ServerSettings {
     /// PostgreSQL, MySQL: `"ephemeral"` to start a throwaway server of the
     /// run's own instead of using `url` (`"url"`, the default).
     pub server: Option<String>,
+    /// MySQL/MariaDB on a throwaway server: `"databases"` (clones inside
+    /// it), `"servers"` (one server per worker, copied from the one with
+    /// the templates) or `"auto"` (by the templates' size, the default).
+    pub ephemeral_clones: Option<String>,
     /// Where a throwaway server's directory goes (default `/dev/shm`
     /// where it exists, else the temporary directory).
     pub ephemeral_dir: Option<PathBuf>,

@@ -19,14 +19,14 @@ use futures_util::future::join_all;
 use tokio::sync::Semaphore;
 
 use crate::backends;
-use crate::config::{AliasConfig, CommandLine, Config, Located, Migrator};
+use crate::config::{AliasConfig, BackendSettings, CommandLine, Config, Located, Migrator};
 use crate::context::Context;
 use crate::error::RunError;
 use crate::events::{AliasSummary, Event, KeptDatabase, LeftBehind, TestId};
 use crate::ledger::Ledger;
 use crate::migrators;
 use crate::reuse::{self, Registry};
-use crate::servers::Servers;
+use crate::servers::{CloneOn, Kind, Server, Servers};
 use crate::spawn::{self, ChildSpec, Exit};
 use crate::sweep::{self, Gone};
 
@@ -44,10 +44,10 @@ struct AliasDbs {
     clones: Vec<Connection>,
     /// The server's version, once asked (by `describe`).
     server_version: Option<String>,
-    /// On a throwaway server of the run's own: its description and
+    /// On a throwaway server of the run's own: its kind, description and
     /// version (no server to ask before it is started), and no drops at
     /// teardown (its databases go with it).
-    throwaway: Option<(String, String)>,
+    throwaway: Option<(Kind, String, String)>,
 }
 
 /// A worker's replacement clones, by alias index.
@@ -78,6 +78,14 @@ pub(crate) struct Databases {
     kept: Mutex<Vec<KeptDatabase>>,
     /// Template reuse (`--reuse`), when on.
     reuse: Option<ReuseState>,
+    /// The run's throwaway servers.
+    servers: Arc<Servers>,
+    /// Per backend whose clones are servers: worker `n`'s server at
+    /// `n - 1`.
+    copies: Mutex<HashMap<Kind, Vec<Arc<Server>>>>,
+    /// `[backends.*]`, for opening a cloner on a copy.
+    settings: BackendSettings,
+    config_path: PathBuf,
 }
 
 /// What a run that reuses templates holds.
@@ -101,7 +109,7 @@ impl Databases {
         backend: Option<&str>,
         run_id: RunId,
         ledger_dir: &Path,
-        servers: &Servers,
+        servers: Arc<Servers>,
     ) -> Result<Databases, RunError> {
         let mut aliases: Vec<AliasDbs> = Vec::new();
         let mut cloners: HashMap<(String, Option<String>), Arc<dyn Cloner>> = HashMap::new();
@@ -181,7 +189,7 @@ impl Databases {
                 template: None,
                 clones: Vec::new(),
                 server_version: None,
-                throwaway: throwaway.map(|s| (s.describe(), s.version().to_owned())),
+                throwaway: throwaway.map(|s| (s.kind(), s.describe(), s.version().to_owned())),
             });
         }
         let ledger =
@@ -201,6 +209,10 @@ impl Databases {
             current: Mutex::new(HashMap::new()),
             kept: Mutex::new(Vec::new()),
             reuse: None,
+            servers,
+            copies: Mutex::new(HashMap::new()),
+            settings: config.backends.clone(),
+            config_path: config.path.clone(),
         })
     }
 
@@ -224,7 +236,7 @@ impl Databases {
             let a = &self.aliases[index];
             let summary = match (&a.cloner, a.mirror_of) {
                 (Some(cloner), _) if a.throwaway.is_some() => {
-                    let (server, version) = a.throwaway.clone().expect("checked");
+                    let (_, server, version) = a.throwaway.clone().expect("checked");
                     let summary = AliasSummary {
                         alias: a.config.alias.clone(),
                         backend: cloner.backend().to_owned(),
@@ -591,11 +603,15 @@ impl Databases {
             }
             return Ok(0);
         }
+        let on_copies = self.make_server_copies(workers, ctx).await?;
         let mut semaphores: HashMap<usize, Arc<Semaphore>> = HashMap::new();
         let mut jobs = Vec::new();
         let this = &*self;
         for (index, a) in self.aliases.iter().enumerate() {
             let Some(cloner) = &a.cloner else { continue };
+            if on_copies.contains(&index) {
+                continue;
+            }
             // One semaphore per cloner instance, shared by the aliases that
             // use the same server.
             let key = Arc::as_ptr(cloner) as *const () as usize;
@@ -644,11 +660,11 @@ impl Databases {
                 });
             }
         }
-        let mut made = 0;
+        let mut made = on_copies.len() * workers;
         let mut first_error = None;
         let results = join_all(jobs).await;
-        for a in &mut self.aliases {
-            if a.cloner.is_some() {
+        for (index, a) in self.aliases.iter_mut().enumerate() {
+            if a.cloner.is_some() && !on_copies.contains(&index) {
                 a.clones = Vec::with_capacity(workers);
             }
         }
@@ -676,6 +692,104 @@ impl Databases {
             None if ctx.stopping() => Err(RunError::Interrupted),
             None => Ok(made),
         }
+    }
+
+    /// For each throwaway server whose clones are servers (`ephemeral_clones
+    /// = "servers"`, or `"auto"` and the templates are big enough): its
+    /// copies, one per worker, and every alias on it gets worker `n`'s
+    /// template on copy `n` as its clone. Returns those aliases.
+    async fn make_server_copies(
+        &mut self,
+        workers: usize,
+        ctx: &Context,
+    ) -> Result<Vec<usize>, RunError> {
+        let mut done = Vec::new();
+        let kinds: Vec<Kind> = self
+            .aliases
+            .iter()
+            .filter_map(|a| a.throwaway.as_ref().map(|t| t.0))
+            .fold(Vec::new(), |mut kinds, k| {
+                if !kinds.contains(&k) {
+                    kinds.push(k);
+                }
+                kinds
+            });
+        for kind in kinds {
+            let server = self
+                .servers
+                .for_backend(kind.backend())
+                .expect("an alias on a throwaway server has one");
+            let on_it: Vec<usize> = (0..self.aliases.len())
+                .filter(|i| {
+                    self.aliases[*i]
+                        .throwaway
+                        .as_ref()
+                        .is_some_and(|t| t.0 == kind)
+                })
+                .collect();
+            let templates: Vec<String> = on_it
+                .iter()
+                .filter_map(|i| self.aliases[*i].template.as_ref().map(|t| t.name.clone()))
+                .collect();
+            let wanted = match server.clone_on() {
+                CloneOn::Databases => false,
+                CloneOn::Servers => true,
+                CloneOn::Auto => crate::servers::servers_pay(
+                    templates.iter().map(|t| server.tables_in(t)).sum(),
+                    workers,
+                ),
+            };
+            if !wanted {
+                continue;
+            }
+            let copies = self
+                .servers
+                .copies(server, workers, &self.ledger, ctx)
+                .await?;
+            let mut cloners = Vec::with_capacity(copies.len());
+            for copy in &copies {
+                let mut settings = self.settings.clone();
+                settings.mysql.datadir = Some(copy.data_dir());
+                let backend = Located {
+                    value: kind.backend().to_owned(),
+                    at: Default::default(),
+                };
+                let cloner = backends::open(
+                    &backend,
+                    Some(&copy.url()),
+                    &settings,
+                    &self.config_dir,
+                    &self.config_path,
+                )?;
+                copy.set_label(cloner.server_label());
+                cloners.push(cloner);
+            }
+            for &index in &on_it {
+                let name = self.aliases[index]
+                    .template
+                    .as_ref()
+                    .expect("templates are built before cloning")
+                    .name
+                    .clone();
+                let clones: Vec<Connection> = cloners.iter().map(|c| c.connection(&name)).collect();
+                for (worker, connection) in clones.iter().enumerate() {
+                    ctx.redactor_add(connection);
+                    ctx.send(Event::CloneReady {
+                        alias: self.aliases[index].config.alias.clone(),
+                        worker: worker + 1,
+                        name: name.clone(),
+                    });
+                }
+                self.aliases[index].clones = clones;
+                done.push(index);
+            }
+            self.copies
+                .lock()
+                .expect("not poisoned")
+                .insert(kind, copies);
+            ctx.checkpoint("clone").await;
+        }
+        Ok(done)
     }
 
     /// The environment of worker `worker` (1-based): the contract documented
@@ -716,8 +830,25 @@ impl Databases {
     ) -> Result<(), RunError> {
         // The clones being left were a failed test's, to be kept.
         let keep_for = ctx.keep.claim(worker);
+        let copies = self.copies.lock().expect("not poisoned").clone();
+        let mut refreshed = Vec::new();
         for (index, a) in self.aliases.iter().enumerate() {
             let Some(cloner) = &a.cloner else { continue };
+            let kind = a.throwaway.as_ref().map(|t| t.0);
+            if let Some(copy) = kind.and_then(|k| copies.get(&k)).map(|c| &c[worker - 1]) {
+                // Its own server, started again from the templates: the
+                // connection stays the same.
+                if !refreshed.contains(&kind) {
+                    copy.refresh(&self.ledger, ctx).await?;
+                    refreshed.push(kind);
+                }
+                ctx.send(Event::ReplacementReady {
+                    alias: a.config.alias.clone(),
+                    worker,
+                    name: a.clones[worker - 1].name.clone(),
+                });
+                continue;
+            }
             let template = &a
                 .template
                 .as_ref()
@@ -872,6 +1003,17 @@ impl Databases {
             if let Some(method) = cloner.clone_method() {
                 out.push((cloner.backend().to_owned(), method));
             }
+        }
+        for (kind, copies) in self.copies.lock().expect("not poisoned").iter() {
+            // The seed's own line counts the clones it did not make.
+            out.retain(|(backend, _)| backend != kind.backend());
+            out.push((
+                kind.backend().to_owned(),
+                format!(
+                    "one throwaway server per worker ({} copies of the data directory)",
+                    copies.len()
+                ),
+            ));
         }
         out
     }

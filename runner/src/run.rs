@@ -176,19 +176,28 @@ async fn pipeline(options: RunOptions, ctx: Arc<Context>) -> Result<RunStats, Ru
         .resolve();
     let run_id = RunId::generate();
     let ledger_dir = options.config.state_dir.join("ledger");
-    let servers = Servers::plan(
-        &options.config,
-        &databases::chosen_backends(&options.config, options.backend.as_deref()),
-        options.ephemeral,
-        run_id.as_str(),
-    )
-    .await?;
+    let servers = Arc::new(
+        Servers::plan(
+            &options.config,
+            &databases::chosen_backends(&options.config, options.backend.as_deref()),
+            options.ephemeral,
+            run_id.as_str(),
+        )
+        .await?,
+    );
+    if !servers.is_empty() && options.keep_failed > 0 {
+        ctx.keep.set_limit(0);
+        ctx.send(Event::Warning {
+            message: "--keep-failed keeps nothing on a throwaway server: it ends with the run"
+                .to_owned(),
+        });
+    }
     let mut dbs = Databases::plan(
         &options.config,
         options.backend.as_deref(),
         run_id.clone(),
         &ledger_dir,
-        &servers,
+        Arc::clone(&servers),
     )?;
     // Whatever runs that died before us left, and their ledgers list, goes
     // first. A database the sweep cannot drop is reported and stays listed;

@@ -19,7 +19,9 @@ const SETTINGS: &[&str] = &[
     "--innodb-flush-log-at-trx-commit=0",
     "--innodb-doublewrite=0",
     "--innodb-log-file-size=16M",
-    "--innodb-buffer-pool-size=128M",
+    // Nothing of the pool is saved or loaded: a copy starts at once.
+    "--innodb-buffer-pool-dump-at-shutdown=0",
+    "--innodb-buffer-pool-load-at-startup=0",
     "--skip-log-bin",
     "--skip-name-resolve",
     "--max-connections=300",
@@ -70,6 +72,14 @@ pub(super) fn server(server: &Server) -> std::io::Result<ChildSpec> {
         ))
         .arg(format!("--init-file={}", init.display()))
         .args(SETTINGS)
+        // The server with the templates clones inside itself (the backend
+        // makes as many clones at once as its pool has 32 MiB); a copy,
+        // one worker's, needs little.
+        .arg(if server.seed.is_some() {
+            "--innodb-buffer-pool-size=64M"
+        } else {
+            "--innodb-buffer-pool-size=256M"
+        })
         .args(user_arg()))
 }
 

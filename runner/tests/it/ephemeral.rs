@@ -87,8 +87,8 @@ fn shared_databases(backend: &str) -> Vec<String> {
     }
 }
 
-fn whole_suite_on_a_throwaway_server(backend: &str, label: &str) {
-    let project = Project::example(UNREACHABLE);
+fn whole_suite_on_a_throwaway_server(backend: &str, label: &str, extra: &str) {
+    let project = Project::example(&format!("{UNREACHABLE}{extra}"));
     let before = shared_databases(backend);
     let run = Run::from(
         project
@@ -127,26 +127,70 @@ fn whole_suite_on_a_throwaway_server(backend: &str, label: &str) {
 #[cfg(feature = "postgres")]
 #[test]
 fn the_shop_passes_on_a_throwaway_postgres_and_the_shared_server_is_untouched() {
-    whole_suite_on_a_throwaway_server("postgres", "PostgreSQL");
+    whole_suite_on_a_throwaway_server("postgres", "PostgreSQL", "");
 }
 
 #[cfg(feature = "mysql")]
 #[test]
 fn the_shop_passes_on_a_throwaway_mariadb_and_the_shared_server_is_untouched() {
-    whole_suite_on_a_throwaway_server("mysql", "MariaDB");
+    whole_suite_on_a_throwaway_server("mysql", "MariaDB", "");
 }
+
+/// One server per worker: the seed stopped, its data directory copied
+/// for each of the 4 workers; a worker whose test crashed gets its server
+/// copied again (and the tests after it on that worker pass).
+#[cfg(feature = "mysql")]
+#[test]
+fn the_shop_passes_on_one_throwaway_mariadb_per_worker() {
+    whole_suite_on_a_throwaway_server("mysql", "MariaDB", PER_WORKER);
+    let project = Project::example(&format!("{UNREACHABLE}{PER_WORKER}"));
+    let run = Run::from(
+        project
+            .command(&[
+                "--db",
+                "mysql",
+                "--ephemeral",
+                "--parallel",
+                "2",
+                "demo::",
+                "customers::",
+            ])
+            .env("SHOP_DEMO", "abort")
+            .output()
+            .expect("paraclone runs"),
+    );
+    run.assert_code(1);
+    assert!(
+        run.stdout
+            .contains("one throwaway server per worker (2 copies of the data directory)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("got fresh clones after"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.tests_with("CRASH").len(), 1, "{}", run.stdout);
+    assert!(run.tests_with("PASS").len() >= 16, "{}", run.stdout);
+    assert_eq!(leftovers(&run.run_id()), Vec::<String>::new());
+}
+
+/// `ephemeral_clones = "servers"`, in the `[backends.mysql]` table
+/// `UNREACHABLE` opens last.
+const PER_WORKER: &str = "ephemeral_clones = \"servers\"\n";
 
 const PHASES: &[&str] = &["server", "template", "clone", "run", "teardown"];
 
 /// SIGINT and SIGTERM in every phase: exit 130, no server process, no
 /// directory. `server = "ephemeral"` in the config this time.
-fn every_phase_and_signal(backend: &str) {
+fn every_phase_and_signal(backend: &str, extra: &str) {
     let url = match backend {
         "postgres" => "postgres://postgres@127.0.0.1:1/postgres",
         _ => "mysql://root@127.0.0.1:1",
     };
     let project = Project::example(&format!(
-        "[backends.{backend}]\nserver = \"ephemeral\"\nurl = \"{url}\"\n"
+        "[backends.{backend}]\nserver = \"ephemeral\"\nurl = \"{url}\"\n{extra}"
     ));
     let mut table = Vec::new();
     for phase in PHASES {
@@ -174,13 +218,19 @@ fn every_phase_and_signal(backend: &str) {
 #[cfg(feature = "postgres")]
 #[test]
 fn postgres_every_phase_and_signal_leaves_no_throwaway_server() {
-    every_phase_and_signal("postgres");
+    every_phase_and_signal("postgres", "");
 }
 
 #[cfg(feature = "mysql")]
 #[test]
 fn mysql_every_phase_and_signal_leaves_no_throwaway_server() {
-    every_phase_and_signal("mysql");
+    every_phase_and_signal("mysql", "");
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_per_worker_servers_every_phase_and_signal_leave_none() {
+    every_phase_and_signal("mysql", PER_WORKER);
 }
 
 /// Starts a run on a throwaway server, waits until its tests are about to
@@ -236,7 +286,8 @@ fn after_sigkill_clean_stops_and_removes_the_throwaway_postgres() {
 #[cfg(feature = "mysql")]
 #[test]
 fn after_sigkill_the_next_run_stops_and_removes_the_throwaway_mariadb() {
-    let project = Project::example(UNREACHABLE);
+    // One server per worker: the seed and its two copies are left.
+    let project = Project::example(&format!("{UNREACHABLE}{PER_WORKER}"));
     let id = killed_run(&project, "mysql");
     let next = project.run(&["--db", "mysql", "--ephemeral", "customers::"]);
     next.assert_code(0);
