@@ -180,13 +180,10 @@ impl Servers {
             let bin_dir = settings.bin_dir.as_ref().map(|d| config.dir.join(d));
             let programs = Programs::find(kind, bin_dir.as_deref()).await?;
             let dir = base.join(format!("paraclone-{run_id}-{}", kind.backend()));
+            let taken: Vec<u16> = servers.iter().map(|s: &Server| s.port).collect();
             let server = Server {
                 kind,
-                port: free_port().map_err(|e| RunError::Server {
-                    backend: kind.backend(),
-                    message: format!("could not find a free port on 127.0.0.1: {e}"),
-                    output: String::new(),
-                })?,
+                port: unused_port(kind, &taken)?,
                 password: password().map_err(|e| RunError::Server {
                     backend: kind.backend(),
                     message: format!("could not make a password: {e}"),
@@ -259,16 +256,14 @@ impl Servers {
         ctx: &Context,
     ) -> Result<Vec<Arc<Server>>, RunError> {
         seed.shut_down().await?;
-        let mut made = Vec::with_capacity(n);
+        let mut made: Vec<Arc<Server>> = Vec::with_capacity(n);
         for worker in 1..=n {
+            let taken: Vec<u16> = made.iter().map(|c| c.port).chain([seed.port]).collect();
+            let port = unused_port(seed.kind, &taken)?;
             let copy = Arc::new(Server {
                 kind: seed.kind,
                 dir: PathBuf::from(format!("{}-w{worker}", seed.dir.display())),
-                port: free_port().map_err(|e| RunError::Server {
-                    backend: seed.kind.backend(),
-                    message: format!("could not find a free port on 127.0.0.1: {e}"),
-                    output: String::new(),
-                })?,
+                port,
                 password: seed.password.clone(),
                 run_as: seed.run_as,
                 programs: seed.programs.clone(),
@@ -704,6 +699,21 @@ fn run_as(kind: Kind, configured: Option<&str>) -> Result<Option<(u32, u32)>, St
         return Ok(None);
     }
     lookup("postgres").or_else(|_| lookup("nobody"))
+}
+
+/// A free port that is none of `taken` (ports asked for one after another,
+/// each released at once, may come back the same).
+fn unused_port(kind: Kind, taken: &[u16]) -> Result<u16, RunError> {
+    loop {
+        let port = free_port().map_err(|e| RunError::Server {
+            backend: kind.backend(),
+            message: format!("could not find a free port on 127.0.0.1: {e}"),
+            output: String::new(),
+        })?;
+        if !taken.contains(&port) {
+            return Ok(port);
+        }
+    }
 }
 
 /// A port on 127.0.0.1 that nothing listens on now (the kernel's choice).
