@@ -4,10 +4,11 @@
 //! sections 1–4 (`section.md`) between `bench:begin`/`bench:end`, the
 //! Python suites (`python.md`) between `bench:python:begin`/`…:end`, the
 //! scheduling case (`schedule.md`) between `bench:schedule:begin`/`…:end`,
-//! template reuse (`reuse.md`) between `bench:reuse:begin`/`…:end`.
-//! Only what the harness ran is replaced (`--only python`, `--only
-//! schedule` or `--only reuse` keeps the other sections' numbers, and the
-//! other way round).
+//! template reuse (`reuse.md`) between `bench:reuse:begin`/`…:end`,
+//! throwaway servers (`ephemeral.md`) between `bench:ephemeral:begin`/
+//! `…:end`. Only what the harness ran is replaced (`--only python`,
+//! `--only schedule`, `--only reuse` or `--only ephemeral` keeps the other
+//! sections' numbers, and the other way round).
 //!
 //! The measuring lives in the harness, which may use the runner's backend
 //! crates; xtask itself stays a small program over `cargo` (anyhow only).
@@ -31,9 +32,13 @@ pub(crate) const SCHEDULE_END: &str = "<!-- bench:schedule:end -->";
 /// The same for template reuse, with `--reuse` against without (section 7).
 pub(crate) const REUSE_BEGIN: &str = "<!-- bench:reuse:begin -->";
 pub(crate) const REUSE_END: &str = "<!-- bench:reuse:end -->";
+/// The same for throwaway servers against the stock ones (section 8).
+pub(crate) const EPHEMERAL_BEGIN: &str = "<!-- bench:ephemeral:begin -->";
+pub(crate) const EPHEMERAL_END: &str = "<!-- bench:ephemeral:end -->";
 
 /// `cargo xtask bench [--db sqlite|postgres|mysql|all|LIST] [--quick] [--rounds N] [--sizes tiny|quick|full]
-/// [--out DIR] [--markdown PATH] [--only clone,whole,overhead,memory,python,schedule,reuse] [--debug]`.
+/// [--out DIR] [--markdown PATH] [--only clone,whole,overhead,memory,python,schedule,reuse,ephemeral]
+/// [--debug]`.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let mut backends = vec![Backend::Sqlite];
@@ -167,6 +172,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         ("python.md", PYTHON_BEGIN, PYTHON_END),
         ("schedule.md", SCHEDULE_BEGIN, SCHEDULE_END),
         ("reuse.md", REUSE_BEGIN, REUSE_END),
+        ("ephemeral.md", EPHEMERAL_BEGIN, EPHEMERAL_END),
     ] {
         let path = out.join(file);
         match std::fs::read_to_string(&path) {
@@ -180,7 +186,8 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     }
     if spliced == 0 {
         bail!(
-            "the harness wrote none of section.md, python.md, schedule.md, reuse.md in {}",
+            "the harness wrote none of section.md, python.md, schedule.md, reuse.md, \
+             ephemeral.md in {}",
             out.display()
         );
     }
@@ -299,6 +306,18 @@ mod tests {
         assert_eq!(new, old.replace("old reuse", "new reuse"));
         let new = splice_text(&new, "new schedule", SCHEDULE_BEGIN, SCHEDULE_END);
         assert!(new.contains("clones") && new.contains("new reuse") && new.contains("notes"));
+    }
+
+    #[test]
+    fn splice_of_the_ephemeral_section_keeps_the_others() {
+        let old = format!(
+            "{BEGIN}\nclones\n{END}\n\n{REUSE_BEGIN}\nreuse\n{REUSE_END}\n\n\
+             {EPHEMERAL_BEGIN}\nold servers\n{EPHEMERAL_END}\n\nnotes\n"
+        );
+        let new = splice_text(&old, "new servers", EPHEMERAL_BEGIN, EPHEMERAL_END);
+        assert_eq!(new, old.replace("old servers", "new servers"));
+        let new = splice_text(&new, "new reuse", REUSE_BEGIN, REUSE_END);
+        assert!(new.contains("clones") && new.contains("new servers") && new.contains("notes"));
     }
 
     #[test]

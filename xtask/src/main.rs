@@ -104,10 +104,11 @@ commands:
         on each chosen backend (default: sqlite; all = every implemented one)
   bench [--db sqlite|postgres|mysql|all] [--quick] [--rounds N] [--sizes tiny|quick|full]
         [--out DIR] [--markdown PATH]
-        [--only clone,whole,overhead,memory,python,schedule,reuse]
+        [--only clone,whole,overhead,memory,python,schedule,reuse,ephemeral]
         measure clones, whole runs, runner overhead and memory, the Python
         suites and scheduling (against cargo nextest) against today's
-        methods, and whole runs with --reuse against without (release
+        methods, whole runs with --reuse against without, and clones and
+        whole runs on throwaway servers against the stock ones (release
         build; default: sqlite, full, results in target/bench and
         BENCHMARKS.md; --quick writes target/bench/BENCHMARKS.md)
   lint  cargo fmt --check and cargo clippy --all-targets -D warnings

@@ -78,22 +78,42 @@ pub(crate) async fn measure(
 ) -> Result<CloneResult> {
     let run = RunId::generate();
     let sweeper = (backend.paraclone)()?;
-    let name = backend.name;
-    let mut task = tokio::spawn(measure_all(backend, size, rounds, run.clone()));
+    let what = format!("the {} measurement", backend.name);
+    guarded(
+        &what,
+        &*sweeper,
+        &run,
+        stop,
+        measure_all(backend, size, rounds, run.clone()),
+    )
+    .await
+}
+
+/// Runs `work`, which names its databases under `run`, until it ends or
+/// `stop` is cancelled; then drops every database of `run` with
+/// `sweeper`, also after an error, a panic or Ctrl-C.
+pub(crate) async fn guarded<T: Send + 'static>(
+    what: &str,
+    sweeper: &dyn Cloner,
+    run: &RunId,
+    stop: &CancellationToken,
+    work: impl Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    let mut task = tokio::spawn(work);
     let outcome = tokio::select! {
         joined = &mut task => Some(joined),
         () = stop.cancelled() => None,
     };
     let outcome = match outcome {
         Some(Ok(result)) => result,
-        Some(Err(joined)) => Err(anyhow!("the {name} measurement panicked: {joined}")),
+        Some(Err(joined)) => Err(anyhow!("{what} panicked: {joined}")),
         None => {
             task.abort();
             let _ = task.await;
             Err(anyhow!("interrupted"))
         }
     };
-    let left = sweep(&*sweeper, &run).await;
+    let left = sweep(sweeper, run).await;
     match (outcome, left) {
         (outcome, Ok(())) => outcome,
         (Ok(_), Err(e)) => Err(e),
@@ -144,13 +164,7 @@ async fn measure_all(
         size.rows_per_table,
         migrations.len()
     );
-    let started = Instant::now();
-    builder
-        .create_template(&template, &migrations)
-        .await
-        .context("build the template")?;
-    builder.seal_template(&template).await?;
-    let build_seconds = started.elapsed().as_secs_f64();
+    let build_seconds = build_template(&*builder, &template, &migrations).await?;
     let bytes = {
         let (name, template) = (backend.name, template.clone());
         let probe = (backend.paraclone)()?;
@@ -222,6 +236,22 @@ async fn measure_all(
     })
 }
 
+/// Builds and seals the template `name` from `migrations`, as the runner
+/// does; returns the seconds it took.
+pub(crate) async fn build_template(
+    cloner: &dyn Cloner,
+    name: &str,
+    migrations: &[Migration],
+) -> Result<f64> {
+    let started = Instant::now();
+    cloner
+        .create_template(name, migrations)
+        .await
+        .context("build the template")?;
+    cloner.seal_template(name).await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
 fn ratios(methods: &[MethodResult]) -> Ratios {
     let n = methods
         .iter()
@@ -247,7 +277,7 @@ fn ratios(methods: &[MethodResult]) -> Ratios {
 
 /// Makes the method's databases once and drops them again: (time to make,
 /// time to drop).
-async fn run_method(
+pub(crate) async fn run_method(
     method: &Method,
     template: &str,
     run: &RunId,

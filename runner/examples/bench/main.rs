@@ -6,8 +6,9 @@
 //!
 //! runs this (built in release with the chosen backends' features) with
 //! `--db sqlite,postgres,… [--quick] [--rounds N] [--sizes tiny|quick|full]
-//! [--out DIR] [--only clone,whole,overhead,memory,python,schedule,reuse]`. It measures, every
-//! comparison in the same invocation and in interleaved rounds:
+//! [--out DIR] [--only clone,whole,overhead,memory,python,schedule,reuse,ephemeral]`.
+//! It measures, every comparison in the same invocation and in interleaved
+//! rounds:
 //!
 //! 1. clone throughput per backend on a generated template: paraclone
 //!    making 1, 4 and 8 clones as the runner makes them, against Django's
@@ -26,15 +27,19 @@
 //! 7. template reuse: whole runs of examples/shop and examples/django_library
 //!    with `--reuse` (the kept template reused) against without, per
 //!    backend, every kept template cleaned afterwards ([`reuse`]; like 5,
-//!    left out of `--sizes tiny` unless named).
+//!    left out of `--sizes tiny` unless named);
+//! 8. throwaway servers (`--ephemeral`): 8 clones of the bench template
+//!    with the server's start-up against Django's method on the stock
+//!    server, and examples/shop at `-j8` on each, on PostgreSQL and
+//!    MySQL/MariaDB ([`ephemeral`]; like 5, left out of `--sizes tiny`
+//!    unless named).
 //!
 //! It prints a table on stdout (progress goes to stderr) and writes
 //! `results.json`, `section.md` (the Markdown that `cargo xtask bench`
 //! puts into BENCHMARKS.md, for sections 1–4), `python.md` (section 5),
-//! `schedule.md` (section 6) and `reuse.md` (section 7), which have markers
-//! of their own there,
-//! to the output directory; each
-//! Markdown file only when its sections ran. Speed is reported,
+//! `schedule.md` (section 6), `reuse.md` (section 7) and `ephemeral.md`
+//! (section 8), which have markers of their own there, to the output
+//! directory; each Markdown file only when its sections ran. Speed is reported,
 //! never asserted: the exit code is 1 only when something could not be
 //! measured, 2 for a bad argument, 130 after Ctrl-C (with every database
 //! the harness made dropped).
@@ -52,6 +57,7 @@
 )]
 mod backends;
 mod clones;
+mod ephemeral;
 mod machine;
 mod python;
 mod report;
@@ -74,15 +80,24 @@ use crate::suites::Tools;
 
 const USAGE: &str = "usage: bench --db sqlite[,postgres,mysql] [--quick] [--rounds N] \
                      [--sizes tiny|quick|full] [--out DIR] [--root DIR] [--paraclone PATH] \
-                     [--only clone,whole,overhead,memory,python,schedule,reuse] [--command TEXT]";
+                     [--only clone,whole,overhead,memory,python,schedule,reuse,ephemeral] \
+                     [--command TEXT]";
 
-const SECTIONS: [&str; 7] = [
-    "clone", "whole", "overhead", "memory", "python", "schedule", "reuse",
+const SECTIONS: [&str; 8] = [
+    "clone",
+    "whole",
+    "overhead",
+    "memory",
+    "python",
+    "schedule",
+    "reuse",
+    "ephemeral",
 ];
 
-/// Sections of seconds-long sleeps or whole Python suites: left out of the
-/// smallest size (the smoke test's) unless `--only` names them.
-const LONG_SECTIONS: [&str; 3] = ["python", "schedule", "reuse"];
+/// Sections of seconds-long sleeps, whole Python suites or servers
+/// started per run: left out of the smallest size (the smoke test's)
+/// unless `--only` names them.
+const LONG_SECTIONS: [&str; 4] = ["python", "schedule", "reuse", "ephemeral"];
 
 #[derive(Debug)]
 struct Args {
@@ -233,6 +248,14 @@ impl Plan {
             .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
     }
 
+    /// Rounds of the throwaway-server comparison (one round on MariaDB is
+    /// Django's dump and load of 8 clones, about half a minute at the full
+    /// size, and five runs of paraclone).
+    fn ephemeral_rounds(&self) -> usize {
+        self.rounds
+            .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
+    }
+
     fn memory_rounds(&self) -> usize {
         self.rounds
             .unwrap_or(if self.mode == "quick" { 1 } else { 3 })
@@ -315,9 +338,17 @@ async fn run(args: Args) -> Result<u8> {
             .collect()
     });
     let want = |section: &str| only.iter().any(|s| s == section);
-    if ["whole", "overhead", "memory", "python", "schedule", "reuse"]
-        .iter()
-        .any(|s| want(s))
+    if [
+        "whole",
+        "overhead",
+        "memory",
+        "python",
+        "schedule",
+        "reuse",
+        "ephemeral",
+    ]
+    .iter()
+    .any(|s| want(s))
         && !paraclone.is_file()
     {
         bail!(
@@ -359,6 +390,7 @@ async fn run(args: Args) -> Result<u8> {
         python: Vec::new(),
         schedule: None,
         reuse: Vec::new(),
+        ephemeral: Vec::new(),
         errors: Vec::new(),
     };
     eprintln!(
@@ -492,6 +524,30 @@ async fn run(args: Args) -> Result<u8> {
             }
         }
     }
+    if want("ephemeral") {
+        for db in &args.dbs {
+            if stop.is_cancelled() {
+                break;
+            }
+            if !["postgres", "mysql"].contains(&db.as_str()) {
+                eprintln!("bench: throwaway servers: PostgreSQL and MySQL/MariaDB only, not {db}");
+                continue;
+            }
+            // Django's method at the count the runs make.
+            let backend = match backends::open(db, &out, &[ephemeral::PARALLEL]).await {
+                Ok(b) => b,
+                Err(e) => {
+                    results.errors.push(format!("ephemeral on {db}: {e:#}"));
+                    continue;
+                }
+            };
+            match ephemeral::measure(&tools, backend, plan.template, plan.ephemeral_rounds()).await
+            {
+                Ok(r) => results.ephemeral.push(r),
+                Err(e) => results.errors.push(format!("ephemeral on {db}: {e:#}")),
+            }
+        }
+    }
     if stop.is_cancelled() {
         eprintln!("bench: interrupted; no results written");
         return Ok(130);
@@ -524,6 +580,11 @@ async fn run(args: Args) -> Result<u8> {
             report::schedule_markdown(&results),
         ),
         ("reuse.md", want("reuse"), report::reuse_markdown(&results)),
+        (
+            "ephemeral.md",
+            want("ephemeral"),
+            report::ephemeral_markdown(&results),
+        ),
     ] {
         let path = out.join(file);
         let _ = std::fs::remove_file(&path);
