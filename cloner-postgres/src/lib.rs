@@ -129,6 +129,7 @@ mod postgres_cloner;
 mod script_error;
 mod server;
 mod session;
+pub mod throwaway;
 
 pub use options::{
     DEFAULT_IN_USE_TIMEOUT, DEFAULT_MAX_CONCURRENCY, DEFAULT_URL, PostgresOptions, Strategy,

@@ -74,6 +74,25 @@ pub(crate) fn mysql_init_statements(password: &str) -> Option<String> {
     }
 }
 
+/// Gives a throwaway PostgreSQL server's superuser `postgres` its
+/// password, through the server's Unix socket in `socket_dir`; an error
+/// (the causes on one line, no password) in a build without the backend.
+pub(crate) async fn postgres_set_password(
+    socket_dir: &Path,
+    port: u16,
+    password: &str,
+) -> Result<(), String> {
+    #[cfg(feature = "postgres")]
+    return cloner_postgres::throwaway::set_password(socket_dir, port, "postgres", password)
+        .await
+        .map_err(|e| crate::error_chain(&e));
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (socket_dir, port, password);
+        Err("this build has no postgres backend".to_owned())
+    }
+}
+
 #[cfg(feature = "sqlite")]
 fn sqlite(
     settings: &crate::config::SqliteSettings,
@@ -281,6 +300,7 @@ fn oracle(
         ("ephemeral_dir", settings.ephemeral_dir.is_some()),
         ("bin_dir", settings.bin_dir.is_some()),
         ("run_as", settings.run_as.is_some()),
+        ("ephemeral_clones", settings.ephemeral_clones.is_some()),
     ] {
         if set {
             return Err(bad(
