@@ -11,14 +11,16 @@
 //! it is stopped and its directory removed; the sweep of a dead run's
 //! ledger stops and removes what is left ([`stop_recorded`]).
 //!
-//! The SQL a new MariaDB server needs (its superuser's password) comes
-//! from the backend crate, as all SQL does; this module only starts,
-//! watches and stops processes.
+//! A blank data directory is copied from a skeleton made once per server
+//! version (`skeleton`). The SQL a new server needs (its superuser's
+//! password) comes from the backend crates, as all SQL does; this module
+//! only makes directories and starts, watches and stops processes.
 
 mod mysql;
 mod postgres;
 mod programs;
 mod recorded;
+mod skeleton;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};

@@ -3,6 +3,7 @@
 
 use super::Server;
 use super::programs::Flavor;
+use super::skeleton::{self, Skeleton};
 use crate::context::Context;
 use crate::error::RunError;
 use crate::spawn::ChildSpec;
@@ -27,24 +28,42 @@ const SETTINGS: &[&str] = &[
     "--max-connections=300",
 ];
 
-/// Makes its data directory.
+/// Files a whole skeleton has.
+const MARKERS: &[&str] = &["ibdata1", "mysql"];
+
+/// Makes its data directory: a copy of the skeleton (`super::skeleton`:
+/// `root` without a password, which the start-up file sets each time),
+/// made first where there is none.
 pub(super) async fn init(server: &Server, ctx: &Context) -> Result<(), RunError> {
-    let data = server.data_dir();
-    let spec = match server.programs.flavor {
-        Flavor::Mysql => ChildSpec::new(&server.programs.init, &server.dir)
-            .arg("--no-defaults")
-            .arg("--initialize-insecure")
-            .arg(format!("--datadir={}", data.display())),
-        Flavor::Mariadb | Flavor::Postgres => ChildSpec::new(&server.programs.init, &server.dir)
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .args([
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-                "--skip-name-resolve",
-            ])
-            .args(user_arg()),
-    };
+    let options = install_options(server.programs.flavor);
+    match Skeleton::open(server, &options, MARKERS) {
+        Some(skeleton) => {
+            skeleton::make_data_dir(server, ctx, skeleton, install(server, ctx)).await
+        }
+        None => install(server, ctx).await,
+    }
+}
+
+/// The set-up program's options, but the data directory.
+fn install_options(flavor: Flavor) -> Vec<&'static str> {
+    let mut options = vec!["--no-defaults"];
+    match flavor {
+        Flavor::Mysql => options.push("--initialize-insecure"),
+        Flavor::Mariadb | Flavor::Postgres => options.extend([
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+        ]),
+    }
+    options.extend(user_arg());
+    options
+}
+
+/// Runs the set-up program into its data directory.
+async fn install(server: &Server, ctx: &Context) -> Result<(), RunError> {
+    let spec = ChildSpec::new(&server.programs.init, &server.dir)
+        .args(install_options(server.programs.flavor))
+        .arg(format!("--datadir={}", server.data_dir().display()));
     server.run_setup(spec, ctx).await
 }
 
@@ -66,6 +85,8 @@ pub(super) fn server(server: &Server) -> std::io::Result<ChildSpec> {
         ))
         .arg(format!("--port={}", server.port))
         .arg("--bind-address=127.0.0.1")
+        // Its temporary files in its own directory, not the machine's /tmp.
+        .arg(format!("--tmpdir={}", server.socket_dir().display()))
         .arg(format!(
             "--pid-file={}",
             data.join(super::recorded::PID_FILE).display()

@@ -321,3 +321,92 @@ fn a_missing_server_program_is_one_error_naming_the_package() {
         assert_eq!(ledger_files(&project), Vec::<String>::new());
     }
 }
+
+/// The skeletons in the project's state directory.
+fn skeletons(project: &Project) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(project.dir.path().join("target/paraclone/servers"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The first run keeps a blank cluster (the skeleton), the next copies
+/// it; on the copy, TCP without the run's password is refused; a damaged
+/// skeleton is made again.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_throwaway_postgres_is_copied_from_its_skeleton_and_tcp_needs_the_password() {
+    let project = Project::example(UNREACHABLE);
+    let first = project.run(&["--db", "postgres", "--ephemeral", "customers::"]);
+    first.assert_code(0);
+    let kept = skeletons(&project);
+    assert_eq!(kept.len(), 1, "one skeleton: {kept:?}");
+    let pg_version = project
+        .dir
+        .path()
+        .join("target/paraclone/servers")
+        .join(&kept[0])
+        .join("data/PG_VERSION");
+    assert!(pg_version.exists());
+
+    let pause = project.dir.path().join("paused");
+    let child = project
+        .command(&["--db", "postgres", "--ephemeral", "customers::"])
+        .env("PARACLONE_PAUSE_AT", "run")
+        .env("PARACLONE_PAUSE_FILE", &pause)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("paraclone starts");
+    wait_for(&pause, &child);
+    let ledger = ledger_files(&project);
+    assert_eq!(ledger.len(), 1);
+    let text = std::fs::read_to_string(
+        project
+            .dir
+            .path()
+            .join("target/paraclone/ledger")
+            .join(&ledger[0]),
+    )
+    .expect("ledger");
+    let port = text
+        .lines()
+        .find(|l| l.contains("\"op\":\"server\""))
+        .and_then(|l| l.split("\"port\":").nth(1))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .expect("the server's port in the ledger")
+        .to_owned();
+    let refused = Command::new("psql")
+        .arg(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+        .args(["-Atc", "select 1"])
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", "/nonexistent")
+        .output()
+        .expect("psql runs");
+    assert!(
+        !refused.status.success(),
+        "a login without the password got in"
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("password"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    std::fs::remove_file(&pause).expect("let the run go on");
+    let second = Run::from(child.wait_with_output().expect("paraclone ends"));
+    second.assert_code(0);
+    assert_eq!(leftovers(&second.run_id()), Vec::<String>::new());
+    assert_eq!(skeletons(&project), kept, "copied, not made again");
+
+    std::fs::remove_file(&pg_version).expect("damage the skeleton");
+    let third = project.run(&["--db", "postgres", "--ephemeral", "customers::"]);
+    third.assert_code(0);
+    assert!(pg_version.exists(), "a damaged skeleton is made again");
+    assert_eq!(skeletons(&project), kept);
+}
