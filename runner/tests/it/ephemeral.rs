@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::faults::{interrupt, wait_for};
+use crate::faults::{interrupt, processes_where, wait_for};
 use crate::ledger::{ledger_files, paraclone_clean};
 use crate::{Project, Run};
 
@@ -41,14 +41,25 @@ fn leftovers(id: &str) -> Vec<String> {
 
 fn server_processes(id: &str) -> Vec<i32> {
     let needle = format!("paraclone-{id}-");
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle.as_bytes()))
-        })
-        .collect()
+    processes_where("cmdline", |c| {
+        c.windows(needle.len()).any(|w| w == needle.as_bytes())
+    })
+}
+
+/// Starts `paraclone test <args>` paused before its tests run (it waits
+/// while the returned file exists).
+fn paused_run(project: &Project, args: &[&str]) -> (std::process::Child, PathBuf) {
+    let pause = project.dir.path().join("paused");
+    let child = project
+        .command(args)
+        .env("PARACLONE_PAUSE_AT", "run")
+        .env("PARACLONE_PAUSE_FILE", &pause)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("paraclone starts");
+    wait_for(&pause, &child);
+    (child, pause)
 }
 
 /// `PATH` with the directory `pg_config --bindir` names first, as a user
@@ -237,23 +248,17 @@ fn mysql_per_worker_servers_every_phase_and_signal_leave_none() {
 /// run and SIGKILLs it: no teardown runs, the server stays. Returns the
 /// run's id.
 fn killed_run(project: &Project, backend: &str) -> String {
-    let pause = project.dir.path().join("paused");
-    let child = project
-        .command(&[
+    let (child, _pause) = paused_run(
+        project,
+        &[
             "--db",
             backend,
             "--ephemeral",
             "--parallel",
             "2",
             "customers::",
-        ])
-        .env("PARACLONE_PAUSE_AT", "run")
-        .env("PARACLONE_PAUSE_FILE", &pause)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("paraclone starts");
-    wait_for(&pause, &child);
+        ],
+    );
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("kill paraclone");
     let run = Run::from(child.wait_with_output().expect("reap paraclone"));
     let id = run.run_id();
@@ -355,16 +360,10 @@ fn a_throwaway_postgres_is_copied_from_its_skeleton_and_tcp_needs_the_password()
         .join("data/PG_VERSION");
     assert!(pg_version.exists());
 
-    let pause = project.dir.path().join("paused");
-    let child = project
-        .command(&["--db", "postgres", "--ephemeral", "customers::"])
-        .env("PARACLONE_PAUSE_AT", "run")
-        .env("PARACLONE_PAUSE_FILE", &pause)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("paraclone starts");
-    wait_for(&pause, &child);
+    let (child, pause) = paused_run(
+        &project,
+        &["--db", "postgres", "--ephemeral", "customers::"],
+    );
     let ledger = ledger_files(&project);
     assert_eq!(ledger.len(), 1);
     let text = std::fs::read_to_string(

@@ -17,14 +17,18 @@ const PHASES: &[&str] = &["template", "clone", "run", "teardown"];
 /// run's id: the run's setup commands and test processes.
 pub(crate) fn processes_of_run(run_id: &str) -> Vec<i32> {
     let needle = format!("PARACLONE_RUN_ID={run_id}");
+    processes_where("environ", |env| {
+        env.split(|b| *b == 0).any(|var| var == needle.as_bytes())
+    })
+}
+
+/// The processes whose `/proc/<pid>/<file>` (`environ`, `cmdline`) `test`
+/// accepts.
+pub(crate) fn processes_where(file: &str, test: impl Fn(&[u8]) -> bool) -> Vec<i32> {
     std::fs::read_dir("/proc")
         .expect("/proc")
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .map(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
-                .unwrap_or(false)
-        })
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/{file}")).is_ok_and(|c| test(&c)))
         .collect()
 }
 
