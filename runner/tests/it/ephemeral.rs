@@ -6,12 +6,12 @@
 //! next run's sweep.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::faults::{interrupt, processes_where, wait_for};
+use crate::faults::{interrupt, paused_at, processes_where};
 use crate::ledger::{ledger_files, paraclone_clean};
 use crate::{Project, Run};
 
@@ -44,22 +44,6 @@ fn server_processes(id: &str) -> Vec<i32> {
     processes_where("cmdline", |c| {
         c.windows(needle.len()).any(|w| w == needle.as_bytes())
     })
-}
-
-/// Starts `paraclone test <args>` paused before its tests run (it waits
-/// while the returned file exists).
-fn paused_run(project: &Project, args: &[&str]) -> (std::process::Child, PathBuf) {
-    let pause = project.dir.path().join("paused");
-    let child = project
-        .command(args)
-        .env("PARACLONE_PAUSE_AT", "run")
-        .env("PARACLONE_PAUSE_FILE", &pause)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("paraclone starts");
-    wait_for(&pause, &child);
-    (child, pause)
 }
 
 /// `PATH` with the directory `pg_config --bindir` names first, as a user
@@ -248,7 +232,7 @@ fn mysql_per_worker_servers_every_phase_and_signal_leave_none() {
 /// run and SIGKILLs it: no teardown runs, the server stays. Returns the
 /// run's id.
 fn killed_run(project: &Project, backend: &str) -> String {
-    let (child, _pause) = paused_run(
+    let (child, _pause) = paused_at(
         project,
         &[
             "--db",
@@ -258,6 +242,7 @@ fn killed_run(project: &Project, backend: &str) -> String {
             "2",
             "customers::",
         ],
+        "run",
     );
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("kill paraclone");
     let run = Run::from(child.wait_with_output().expect("reap paraclone"));
@@ -360,9 +345,10 @@ fn a_throwaway_postgres_is_copied_from_its_skeleton_and_tcp_needs_the_password()
         .join("data/PG_VERSION");
     assert!(pg_version.exists());
 
-    let (child, pause) = paused_run(
+    let (child, pause) = paused_at(
         &project,
         &["--db", "postgres", "--ephemeral", "customers::"],
+        "run",
     );
     let ledger = ledger_files(&project);
     assert_eq!(ledger.len(), 1);

@@ -35,10 +35,26 @@ pub(crate) fn processes_where(file: &str, test: impl Fn(&[u8]) -> bool) -> Vec<i
 /// Runs the example on `backend`, pauses it at `phase`, sends `signal`,
 /// and returns what it printed.
 pub(crate) fn interrupt(project: &Project, backend: &str, phase: &str, signal: Signal) -> Run {
+    let (child, _pause) = paused_at(
+        project,
+        &["--db", backend, "--parallel", "3", "customers::"],
+        phase,
+    );
+    kill(Pid::from_raw(child.id() as i32), signal).expect("send the signal");
+    Run::from(child.wait_with_output().expect("paraclone ends"))
+}
+
+/// Starts `paraclone test <args>` and waits until it pauses at `phase`
+/// (it waits while the returned file exists).
+pub(crate) fn paused_at(
+    project: &Project,
+    args: &[&str],
+    phase: &str,
+) -> (std::process::Child, std::path::PathBuf) {
     let pause = project.dir.path().join(format!("paused-{phase}"));
     let _ = std::fs::remove_file(&pause);
     let child = project
-        .command(&["--db", backend, "--parallel", "3", "customers::"])
+        .command(args)
         .env("PARACLONE_PAUSE_AT", phase)
         .env("PARACLONE_PAUSE_FILE", &pause)
         .stdout(Stdio::piped())
@@ -46,8 +62,7 @@ pub(crate) fn interrupt(project: &Project, backend: &str, phase: &str, signal: S
         .spawn()
         .expect("paraclone starts");
     wait_for(&pause, &child);
-    kill(Pid::from_raw(child.id() as i32), signal).expect("send the signal");
-    Run::from(child.wait_with_output().expect("paraclone ends"))
+    (child, pause)
 }
 
 pub(crate) fn wait_for(file: &Path, child: &std::process::Child) {
