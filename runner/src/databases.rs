@@ -44,10 +44,10 @@ struct AliasDbs {
     clones: Vec<Connection>,
     /// The server's version, once asked (by `describe`).
     server_version: Option<String>,
-    /// On a throwaway server of the run's own: its kind, description and
-    /// version (no server to ask before it is started), and no drops at
-    /// teardown (its databases go with it).
-    throwaway: Option<(Kind, String, String)>,
+    /// On the run's throwaway server of this kind (`Databases::servers`):
+    /// described without asking it (it is not started yet), and no drops
+    /// at teardown (its databases go with it).
+    throwaway: Option<Kind>,
 }
 
 /// A worker's replacement clones, by alias index.
@@ -148,17 +148,7 @@ impl Databases {
                 None => {
                     let c = match throwaway {
                         Some(server) => {
-                            let mut settings = config.backends.clone();
-                            if server.kind() == crate::servers::Kind::Mysql {
-                                settings.mysql.datadir = Some(server.data_dir());
-                            }
-                            let c = backends::open(
-                                &chosen,
-                                Some(&server.url()),
-                                &settings,
-                                &config.dir,
-                                &config.path,
-                            )?;
+                            let c = open_on(server, &config.backends, &config.dir, &config.path)?;
                             server.set_label(c.server_label());
                             c
                         }
@@ -189,7 +179,7 @@ impl Databases {
                 template: None,
                 clones: Vec::new(),
                 server_version: None,
-                throwaway: throwaway.map(|s| (s.kind(), s.describe(), s.version().to_owned())),
+                throwaway: throwaway.map(Server::kind),
             });
         }
         let ledger =
@@ -236,14 +226,16 @@ impl Databases {
             let a = &self.aliases[index];
             let summary = match (&a.cloner, a.mirror_of) {
                 (Some(cloner), _) if a.throwaway.is_some() => {
-                    let (_, server, version) = a.throwaway.clone().expect("checked");
+                    let server = self
+                        .throwaway_server(a)
+                        .expect("an alias on a throwaway server has one");
                     let summary = AliasSummary {
                         alias: a.config.alias.clone(),
                         backend: cloner.backend().to_owned(),
-                        server,
+                        server: server.describe(),
                         mirror_of: None,
                     };
-                    self.aliases[index].server_version = Some(version);
+                    self.aliases[index].server_version = Some(server.version().to_owned());
                     summary
                 }
                 (Some(cloner), _) => {
@@ -704,28 +696,11 @@ impl Databases {
         ctx: &Context,
     ) -> Result<Vec<usize>, RunError> {
         let mut done = Vec::new();
-        let kinds: Vec<Kind> = self
-            .aliases
-            .iter()
-            .filter_map(|a| a.throwaway.as_ref().map(|t| t.0))
-            .fold(Vec::new(), |mut kinds, k| {
-                if !kinds.contains(&k) {
-                    kinds.push(k);
-                }
-                kinds
-            });
-        for kind in kinds {
-            let server = self
-                .servers
-                .for_backend(kind.backend())
-                .expect("an alias on a throwaway server has one");
+        let servers = Arc::clone(&self.servers);
+        for server in servers.all() {
+            let kind = server.kind();
             let on_it: Vec<usize> = (0..self.aliases.len())
-                .filter(|i| {
-                    self.aliases[*i]
-                        .throwaway
-                        .as_ref()
-                        .is_some_and(|t| t.0 == kind)
-                })
+                .filter(|i| self.aliases[*i].throwaway == Some(kind))
                 .collect();
             let templates: Vec<String> = on_it
                 .iter()
@@ -742,28 +717,11 @@ impl Databases {
             if !wanted {
                 continue;
             }
-            let copies = self
-                .servers
-                .copies(server, workers, &self.ledger, ctx)
-                .await?;
-            let mut cloners = Vec::with_capacity(copies.len());
-            for copy in &copies {
-                let mut settings = self.settings.clone();
-                settings.mysql.datadir = Some(copy.data_dir());
-                let backend = Located {
-                    value: kind.backend().to_owned(),
-                    at: Default::default(),
-                };
-                let cloner = backends::open(
-                    &backend,
-                    Some(&copy.url()),
-                    &settings,
-                    &self.config_dir,
-                    &self.config_path,
-                )?;
-                copy.set_label(cloner.server_label());
-                cloners.push(cloner);
-            }
+            let copies = servers.copies(server, workers, &self.ledger, ctx).await?;
+            let cloners = copies
+                .iter()
+                .map(|copy| open_on(copy, &self.settings, &self.config_dir, &self.config_path))
+                .collect::<Result<Vec<_>, _>>()?;
             for &index in &on_it {
                 let name = self.aliases[index]
                     .template
@@ -834,7 +792,7 @@ impl Databases {
         let mut refreshed = Vec::new();
         for (index, a) in self.aliases.iter().enumerate() {
             let Some(cloner) = &a.cloner else { continue };
-            let kind = a.throwaway.as_ref().map(|t| t.0);
+            let kind = a.throwaway;
             if let Some(copy) = kind.and_then(|k| copies.get(&k)).map(|c| &c[worker - 1]) {
                 // Its own server, started again from the templates: the
                 // connection stays the same.
@@ -1111,6 +1069,11 @@ impl Databases {
             .count()
     }
 
+    /// The throwaway server `alias` is on, if it is on one.
+    fn throwaway_server(&self, alias: &AliasDbs) -> Option<&Server> {
+        self.servers.for_backend(alias.throwaway?.backend())
+    }
+
     /// The run's ledger (throwaway servers are recorded in it too).
     pub(crate) fn ledger(&self) -> &Ledger {
         &self.ledger
@@ -1177,6 +1140,31 @@ impl Databases {
             .as_ref()
             .map_or("", |c| c.backend())
     }
+}
+
+/// The cloner for throwaway server `server` (a MySQL one's table files are
+/// in its own data directory).
+fn open_on(
+    server: &Server,
+    settings: &BackendSettings,
+    config_dir: &Path,
+    config_path: &Path,
+) -> Result<Arc<dyn Cloner>, RunError> {
+    let mut settings = settings.clone();
+    if server.kind() == Kind::Mysql {
+        settings.mysql.datadir = Some(server.data_dir());
+    }
+    let backend = Located {
+        value: server.kind().backend().to_owned(),
+        at: Default::default(),
+    };
+    backends::open(
+        &backend,
+        Some(&server.url()),
+        &settings,
+        config_dir,
+        config_path,
+    )
 }
 
 /// For `paraclone list`: the environment a list command gets during a
@@ -1378,8 +1366,6 @@ async fn wait_for_lock(
     }
 }
 
-/// The backend of `alias`: `--db` over the alias's own over `run.backend`,
-/// SQLite when none names one.
 /// The backend of every alias that has databases of its own (not a
 /// mirror), `backend` (`--db`) overriding the config.
 pub(crate) fn chosen_backends(config: &Config, backend: Option<&str>) -> Vec<Located<String>> {
@@ -1391,6 +1377,8 @@ pub(crate) fn chosen_backends(config: &Config, backend: Option<&str>) -> Vec<Loc
         .collect()
 }
 
+/// The backend of `alias`: `--db` over the alias's own over `run.backend`,
+/// SQLite when none names one.
 fn chosen_backend(alias: &AliasConfig, config: &Config, backend: Option<&str>) -> Located<String> {
     match backend {
         Some(b) => Located {

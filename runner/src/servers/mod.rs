@@ -186,11 +186,8 @@ impl Servers {
             let server = Server {
                 kind,
                 port: unused_port(kind, &taken)?,
-                password: password().map_err(|e| RunError::Server {
-                    backend: kind.backend(),
-                    message: format!("could not make a password: {e}"),
-                    output: String::new(),
-                })?,
+                password: password()
+                    .map_err(|e| failed(kind, format!("could not make a password: {e}")))?,
                 dir,
                 run_as,
                 programs,
@@ -213,6 +210,11 @@ impl Servers {
     /// Whether the run has none.
     pub(crate) fn is_empty(&self) -> bool {
         self.servers.is_empty()
+    }
+
+    /// Every server but the copies.
+    pub(crate) fn all(&self) -> &[Server] {
+        &self.servers
     }
 
     /// The throwaway server for `backend`, if the run has one.
@@ -380,11 +382,7 @@ impl Server {
     }
 
     async fn start(&self, ledger: &Ledger, ctx: &Context) -> Result<(), RunError> {
-        let error = |message: String| RunError::Server {
-            backend: self.kind.backend(),
-            message,
-            output: String::new(),
-        };
+        let error = |message| failed(self.kind, message);
         ctx.redactor_add_secret(&self.password);
         ledger
             .will_start_server(&self.recorded())
@@ -407,11 +405,7 @@ impl Server {
     /// Starts the server on its data directory and waits until it takes
     /// connections.
     async fn launch(&self, ledger: &Ledger, ctx: &Context) -> Result<(), RunError> {
-        let error = |message: String| RunError::Server {
-            backend: self.kind.backend(),
-            message,
-            output: String::new(),
-        };
+        let error = |message| failed(self.kind, message);
         if ctx.stopping() {
             return Err(RunError::Interrupted);
         }
@@ -451,11 +445,7 @@ impl Server {
             running.kill().await;
         }
         let data = self.data_dir();
-        recorded::remove_dir(&data).map_err(|message| RunError::Server {
-            backend: self.kind.backend(),
-            message,
-            output: String::new(),
-        })?;
+        recorded::remove_dir(&data).map_err(|message| failed(self.kind, message))?;
         self.copy_seed(seed).await?;
         self.launch(ledger, ctx).await
     }
@@ -476,7 +466,8 @@ impl Server {
         match tokio::time::timeout(SHUTDOWN_TIMEOUT, running.wait()).await {
             Ok(Ok(spawn::Exit::Code(0))) => Ok(()),
             other => {
-                let output = ctx_free_tail(&running);
+                // It prints no secret: its password is set, never shown.
+                let output = String::from_utf8_lossy(&running.tail()).into_owned();
                 running.kill().await;
                 Err(RunError::Server {
                     backend: self.kind.backend(),
@@ -500,14 +491,15 @@ impl Server {
             .await
             .map_err(std::io::Error::other)
             .and_then(|r| r)
-            .map_err(|e| RunError::Server {
-                backend: self.kind.backend(),
-                message: format!(
-                    "could not copy {} to {}: {e}",
-                    seed.display(),
-                    self.data_dir().display()
-                ),
-                output: String::new(),
+            .map_err(|e| {
+                failed(
+                    self.kind,
+                    format!(
+                        "could not copy {} to {}: {e}",
+                        seed.display(),
+                        self.data_dir().display()
+                    ),
+                )
             })
     }
 
@@ -604,11 +596,7 @@ impl Server {
         let what = spec.display();
         let finished = spawn::run(&spec.run_as(self.run_as), &ctx.limits(None), None)
             .await
-            .map_err(|e| RunError::Server {
-                backend: self.kind.backend(),
-                message: format!("could not run {what}: {e}"),
-                output: String::new(),
-            })?;
+            .map_err(|e| failed(self.kind, format!("could not run {what}: {e}")))?;
         match finished.exit {
             spawn::Exit::Code(0) => Ok(()),
             spawn::Exit::Interrupted => Err(RunError::Interrupted),
@@ -619,12 +607,6 @@ impl Server {
             }),
         }
     }
-}
-
-/// What a server printed lately, as text (it has no secret but its
-/// password, which it never prints).
-fn ctx_free_tail(running: &Running) -> String {
-    String::from_utf8_lossy(&running.tail()).into_owned()
 }
 
 /// Copies the directory tree `from` to `to` (which must not exist):
@@ -707,10 +689,11 @@ fn run_as(kind: Kind, configured: Option<&str>) -> Result<Option<(u32, u32)>, St
 /// each released at once, may come back the same).
 fn unused_port(kind: Kind, taken: &[u16]) -> Result<u16, RunError> {
     loop {
-        let port = free_port().map_err(|e| RunError::Server {
-            backend: kind.backend(),
-            message: format!("could not find a free port on 127.0.0.1: {e}"),
-            output: String::new(),
+        let port = free_port().map_err(|e| {
+            failed(
+                kind,
+                format!("could not find a free port on 127.0.0.1: {e}"),
+            )
         })?;
         if !taken.contains(&port) {
             return Ok(port);
@@ -742,6 +725,15 @@ fn password() -> std::io::Result<String> {
         return Err(std::io::Error::other("too few random bytes"));
     }
     Ok(password)
+}
+
+/// A throwaway server's error with nothing it printed to show.
+pub(super) fn failed(kind: Kind, message: String) -> RunError {
+    RunError::Server {
+        backend: kind.backend(),
+        message,
+        output: String::new(),
+    }
 }
 
 fn bad(config: &Config, kind: Kind, key: &str, message: &str) -> RunError {

@@ -94,16 +94,16 @@ async fn init_blank(server: &Server, ctx: &Context) -> Result<(), RunError> {
 /// password authentication for every connection.
 async fn init_direct(server: &Server, ctx: &Context) -> Result<(), RunError> {
     let password_file = server.dir.join("password");
-    write_private(&password_file, &server.password).map_err(|e| RunError::Server {
-        backend: "postgres",
-        message: format!("could not write {}: {e}", password_file.display()),
-        output: String::new(),
-    })?;
-    server.give(&password_file).map_err(|e| RunError::Server {
-        backend: "postgres",
-        message: format!("could not hand {} over: {e}", password_file.display()),
-        output: String::new(),
-    })?;
+    let failed = |what: &str, e: std::io::Error| {
+        super::failed(
+            server.kind,
+            format!("could not {what} {}: {e}", password_file.display()),
+        )
+    };
+    write_private(&password_file, &server.password).map_err(|e| failed("write", e))?;
+    server
+        .give(&password_file)
+        .map_err(|e| failed("hand over", e))?;
     let spec = ChildSpec::new(&server.programs.init, &server.dir)
         .arg("--pgdata")
         .arg(server.data_dir())

@@ -52,12 +52,16 @@ impl Programs {
 }
 
 async fn postgres(only: Option<&Path>) -> Result<Programs, RunError> {
+    let has_both = |d: &PathBuf| executable(&d.join("initdb")) && executable(&d.join("postgres"));
     let mut dirs = Vec::new();
     if let Some(dir) = only {
         dirs.push(dir.to_owned());
     } else {
         dirs.extend(path_dirs());
-        if let Some(dir) = pg_config_bindir().await {
+        // A program to run: asked only when PATH has none.
+        if !dirs.iter().any(has_both)
+            && let Some(dir) = pg_config_bindir().await
+        {
             dirs.push(dir);
         }
         dirs.extend(versioned_dirs(Path::new("/usr/lib/postgresql"), "", "bin"));
@@ -67,10 +71,7 @@ async fn postgres(only: Option<&Path>) -> Result<Programs, RunError> {
         }
         dirs.push("/usr/local/pgsql/bin".into());
     }
-    let Some(dir) = dirs
-        .iter()
-        .find(|d| executable(&d.join("initdb")) && executable(&d.join("postgres")))
-    else {
+    let Some(dir) = dirs.iter().find(|d| has_both(d)) else {
         return Err(missing(
             Kind::Postgres,
             "the PostgreSQL server programs (initdb, postgres)",
@@ -80,7 +81,7 @@ async fn postgres(only: Option<&Path>) -> Result<Programs, RunError> {
         ));
     };
     let server = dir.join("postgres");
-    let version = version_of(&server).await?;
+    let version = version_of(Kind::Postgres, &server).await?;
     // "postgres (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"
     let number = version
         .split_whitespace()
@@ -130,7 +131,7 @@ async fn mysql(only: Option<&Path>) -> Result<Programs, RunError> {
              mariadbd on PATH",
         ));
     };
-    let version = version_of(&server).await?;
+    let version = version_of(Kind::Mysql, &server).await?;
     // "mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu …",
     // "mysqld  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)"
     let number = version
@@ -178,11 +179,10 @@ async fn mysql(only: Option<&Path>) -> Result<Programs, RunError> {
 }
 
 fn missing(kind: Kind, what: &str, install: &str) -> RunError {
-    RunError::Server {
-        backend: kind.backend(),
-        message: format!("{what} not found on PATH or where packages install them. {install}"),
-        output: String::new(),
-    }
+    super::failed(
+        kind,
+        format!("{what} not found on PATH or where packages install them. {install}"),
+    )
 }
 
 fn path_dirs() -> Vec<PathBuf> {
@@ -240,12 +240,13 @@ async fn pg_config_bindir() -> Option<PathBuf> {
 }
 
 /// The first line `program --version` prints.
-async fn version_of(program: &Path) -> Result<String, RunError> {
+async fn version_of(kind: Kind, program: &Path) -> Result<String, RunError> {
     let spec = ChildSpec::new(program, std::env::temp_dir()).arg("--version");
-    let failed = |why: String| RunError::Server {
-        backend: "",
-        message: format!("could not ask {} its version: {why}", program.display()),
-        output: String::new(),
+    let failed = |why: String| {
+        super::failed(
+            kind,
+            format!("could not ask {} its version: {why}", program.display()),
+        )
     };
     let finished = spawn::run(&spec, &quick(), None)
         .await
